@@ -1,0 +1,88 @@
+"""FastAPI app factory: mounts each domain's API and pages, static files and error handling."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from opencx import __version__
+from opencx.auth.deps import LoginRequired
+from opencx.domains import DOMAINS, load_models
+from opencx.errors import Conflict, InvalidInput, NotFound
+from opencx.web.templating import WEB_DIR, render
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+    return render(request, "error.html", 404, message=str(exc))
+
+
+def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidInput)
+    detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.reason, "type": "value_error"}]
+    if _is_api(request):
+        return JSONResponse({"detail": detail}, status_code=422)
+    return render(request, "error.html", 422, message=f"{exc.field}: {exc.reason}")
+
+
+def _conflict(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    return render(request, "error.html", 409, message=str(exc))
+
+
+def _login_required(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": "not signed in"}, status_code=401)
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def create_app() -> FastAPI:
+    load_models()
+    app = FastAPI(
+        title="OpenCX",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for domain in (*DOMAINS, "analytics", "web"):
+        for part in ("api", "pages"):
+            try:
+                module = importlib.import_module(f"opencx.{domain}.{part}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"opencx.{domain}.{part}":
+                    raise
+                continue
+            app.include_router(module.router)
+    return app

@@ -1,0 +1,128 @@
+"""The `opencx` command line: serve, migrate, demo, import, users, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from opencx import migrate as migrations
+from opencx.auth import service as auth_service
+from opencx.auth.models import Role
+from opencx.db import session_scope
+from opencx.errors import Conflict, InvalidInput, NotFound
+from opencx.settings import get_settings
+
+app = typer.Typer(help="OpenCX: open-source customer experience platform.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+apikeys_app = typer.Typer(help="Manage REST API keys.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Manage organizations (tenants).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(orgs_app, name="orgs")
+
+OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes")] = False,
+) -> None:
+    """Serve the web app and the REST API."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()  # fail at start, not at the first login, if a secret is missing
+    uvicorn.run(
+        "opencx.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+    )
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to the revision")] = False,
+) -> None:
+    """Create or upgrade the database schema."""
+    if down:
+        migrations.downgrade(revision=revision)
+    else:
+        migrations.upgrade(revision=revision)
+    typer.echo(f"database at {'revision ' + revision if down else 'the latest revision'}")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="Organization name")],
+    slug: Annotated[str | None, typer.Option(help="Short name used in the CLI")] = None,
+) -> None:
+    """Create an organization."""
+    try:
+        with session_scope() as session:
+            org = auth_service.create_organization(session, name=name, slug=slug)
+            typer.echo(f"organization {org.slug} (id {org.id}) created")
+    except (Conflict, InvalidInput) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@users_app.command("create")
+def users_create(
+    org: OrgOption,
+    email: Annotated[str, typer.Option(help="Login email")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[Role, typer.Option(help="admin, manager, agent or analyst")] = Role.agent,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password")
+    ] = "",
+) -> None:
+    """Create a user who signs in to the web app."""
+    try:
+        with session_scope() as session:
+            organization = auth_service.get_organization_by_slug(session, slug=org)
+            user = auth_service.create_user(
+                session, org_id=organization.id, email=email, name=name, role=role, password=password
+            )
+            typer.echo(f"user {user.email} ({user.role.value}) created in {organization.slug}")
+    except (Conflict, InvalidInput, NotFound) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@apikeys_app.command("create")
+def apikeys_create(
+    org: OrgOption, name: Annotated[str, typer.Option(help="What the key is for")]
+) -> None:
+    """Create an API key; the secret is printed once."""
+    try:
+        with session_scope() as session:
+            organization = auth_service.get_organization_by_slug(session, slug=org)
+            key, secret = auth_service.create_api_key(session, org_id=organization.id, name=name)
+            typer.echo(f"API key {key.name!r} created; it is shown only now:\n{secret}")
+    except (InvalidInput, NotFound) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(org: OrgOption, key_id: Annotated[int, typer.Argument(help="Key id")]) -> None:
+    """Revoke an API key."""
+    try:
+        with session_scope() as session:
+            organization = auth_service.get_organization_by_slug(session, slug=org)
+            auth_service.revoke_api_key(session, org_id=organization.id, api_key_id=key_id)
+            typer.echo(f"API key {key_id} revoked")
+    except NotFound as exc:
+        raise _fail(str(exc)) from exc
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,75 @@
+"""Settings from the environment (prefix OPENCX_), with defaults that run with no configuration."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every setting OpenCX reads; each has a working default."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENCX_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="Where the SQLite and DuckDB files live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default a SQLite file in data_dir")
+    analytics_url: str = Field(
+        default="", description="duckdb:///path or clickhouse://...; default a DuckDB file beside SQLite"
+    )
+    secret_key: str = Field(default="", description="Signs sessions and tokens; generated if unset")
+    jobs_backend: Literal["inline", "celery"] = "inline"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    events_max_batch: int = 10_000
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"OPENCX_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'opencx.db').resolve()}"
+
+    def resolved_analytics_url(self) -> str:
+        if self.analytics_url:
+            return self.analytics_url
+        db = self.resolved_database_url()
+        if db.startswith("sqlite:///") and db != "sqlite:///:memory:":
+            return "duckdb:///" + str(Path(db.removeprefix("sqlite:///")).with_suffix(".duckdb"))
+        return f"duckdb:///{(self.data_dir / 'analytics.duckdb').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in data_dir (development only)."""
+        if self.secret_key:
+            return self.secret_key
+        if self.environment == "production":
+            raise RuntimeError("OPENCX_SECRET_KEY must be set in production")
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
