@@ -23,9 +23,9 @@ from opencx import migrate
 from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.db import Base, get_engine, get_sessionmaker, reset_caches
-from opencx.domains import load_models
+from opencx.domains import load_domains
 
-load_models()
+load_domains()
 PASSWORD = "correct horse battery"
 
 
@@ -34,7 +34,9 @@ def _postgres_admin_url() -> str | None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A freshly migrated database for this test run, on each backend."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if request.param == "sqlite":
@@ -127,7 +129,12 @@ def make_tenant(session: Session, slug: str) -> Tenant:
     org = auth_service.create_organization(session, name=slug.title(), slug=slug)
     email = f"admin@{slug}.example"
     auth_service.create_user(
-        session, org_id=org.id, email=email, name=f"{slug} admin", role=Role.admin, password=PASSWORD
+        session,
+        org_id=org.id,
+        email=email,
+        name=f"{slug} admin",
+        role=Role.admin,
+        password=PASSWORD,
     )
     _, secret = auth_service.create_api_key(session, org_id=org.id, name="tests")
     session.commit()
@@ -149,6 +156,8 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
     page = client.get("/login")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
     )
     assert response.status_code == 303, response.text

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from opencx import __version__
 from opencx.auth.deps import LoginRequired
-from opencx.domains import DOMAINS, load_models
+from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.web.templating import WEB_DIR, render
 
@@ -50,14 +50,12 @@ def _login_required(request: Request, exc: Exception) -> Response:
 
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-    ]
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)
 
 
 def create_app() -> FastAPI:
-    load_models()
+    load_domains()
     app = FastAPI(
         title="OpenCX",
         version=__version__,

@@ -91,7 +91,12 @@ def users_create(
         with session_scope() as session:
             organization = auth_service.get_organization_by_slug(session, slug=org)
             user = auth_service.create_user(
-                session, org_id=organization.id, email=email, name=name, role=role, password=password
+                session,
+                org_id=organization.id,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
             )
             typer.echo(f"user {user.email} ({user.role.value}) created in {organization.slug}")
     except (Conflict, InvalidInput, NotFound) as exc:

@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 from opencx.settings import get_settings
@@ -62,7 +69,7 @@ class OrgMixin:
     """Every row belongs to one organization; every query filters on org_id."""
 
     @declared_attr
-    def org_id(cls) -> Mapped[int]:  # noqa: N805
+    def org_id(cls) -> Mapped[int]:
         return mapped_column(
             BigId, ForeignKey("organizations.id", ondelete="CASCADE"), index=True, nullable=False
         )

@@ -1,4 +1,4 @@
-"""The list of domains: importing them registers their tables, timeline sources and routers."""
+"""The list of domains: importing them registers their tables, timeline sources and GDPR hooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,22 @@ import importlib
 DOMAINS = ("auth", "customers", "commerce", "journeys")
 
 
+def _import_if_present(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+
+
 def load_models() -> None:
     """Import every domain's models so Base.metadata knows all tables."""
     for name in DOMAINS:
         importlib.import_module(f"opencx.{name}.models")
+
+
+def load_domains() -> None:
+    """Import models and services: services register timeline sources and GDPR hooks."""
+    load_models()
+    for name in DOMAINS:
+        _import_if_present(f"opencx.{name}.service")

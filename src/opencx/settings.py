@@ -19,10 +19,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENCX_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    data_dir: Path = Field(default=Path("var"), description="Where the SQLite and DuckDB files live")
-    database_url: str = Field(default="", description="SQLAlchemy URL; default a SQLite file in data_dir")
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite and DuckDB files live"
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default a SQLite file in data_dir"
+    )
     analytics_url: str = Field(
-        default="", description="duckdb:///path or clickhouse://...; default a DuckDB file beside SQLite"
+        default="",
+        description="duckdb:///path or clickhouse://...; default a DuckDB file beside SQLite",
     )
     secret_key: str = Field(default="", description="Signs sessions and tokens; generated if unset")
     jobs_backend: Literal["inline", "celery"] = "inline"

@@ -44,7 +44,8 @@ def test_repeated_wrong_passwords_are_throttled(client: TestClient, tenant: Tena
         page = client.get("/login")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         response = client.post(
-            "/login", data={"email": tenant.admin_email, "password": "wrong-password", "csrf_token": token}
+            "/login",
+            data={"email": tenant.admin_email, "password": "wrong-password", "csrf_token": token},
         )
         assert response.status_code == 401
     # when the right password comes next, then it is still refused for the window
@@ -72,7 +73,9 @@ def test_missing_or_wrong_api_key_is_401(client: TestClient, tenant: Tenant) -> 
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer ocx_nope"}).status_code == 401
 
 
-def test_api_key_secret_is_stored_hashed(client: TestClient, tenant: Tenant, db_session: Session) -> None:
+def test_api_key_secret_is_stored_hashed(
+    client: TestClient, tenant: Tenant, db_session: Session
+) -> None:
     from sqlalchemy import select
 
     from opencx.auth.models import ApiKey

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
 
 from opencx.auth import service
 from opencx.auth.deps import ApiPrincipal, DbSession
 from opencx.auth.schemas import ApiKeyCreated, ApiKeyOut, OrganizationOut, Principal
-from pydantic import BaseModel, Field
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -34,7 +34,9 @@ def list_api_keys(principal: ApiPrincipal, db: DbSession) -> list[ApiKeyOut]:
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 def create_api_key(body: ApiKeyCreate, principal: ApiPrincipal, db: DbSession) -> ApiKeyCreated:
     key, secret = service.create_api_key(db, org_id=principal.org_id, name=body.name)
-    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyOut.model_validate(key).model_dump(), "secret": secret}
+    )
 
 
 @router.delete("/api-keys/{api_key_id}", response_model=ApiKeyOut)

@@ -105,7 +105,9 @@ async def check_csrf(request: Request, current: CurrentUser) -> SignedIn:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, current.csrf_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong; reload the page")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong; reload the page"
+        )
     return current
 
 

@@ -103,7 +103,9 @@ def create_api_key_page(
     request: Request, db: DbSession, current: CsrfChecked, name: Annotated[str, Form()]
 ) -> Response:
     if current.user.role != Role.admin:
-        return render(request, "error.html", 403, current=current, message="Only admins create API keys.")
+        return render(
+            request, "error.html", 403, current=current, message="Only admins create API keys."
+        )
     _, secret = service.create_api_key(
         db, org_id=current.org_id, name=name, created_by_id=current.user.id
     )

@@ -78,13 +78,16 @@ def list_users(session: Session, *, org_id: int) -> list[User]:
 
 
 def _recent_failures(session: Session, *, column: object, value: str, since: datetime) -> int:
-    return session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            column == value,  # type: ignore[operator]
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at >= since,
+    return (
+        session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                column == value,  # type: ignore[operator]
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.created_at >= since,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def authenticate_user(
@@ -100,14 +103,18 @@ def authenticate_user(
     email = email.strip().lower()
     since = utcnow() - timedelta(minutes=window_minutes)
     if (
-        _recent_failures(session, column=LoginAttempt.email, value=email, since=since) >= max_failures
+        _recent_failures(session, column=LoginAttempt.email, value=email, since=since)
+        >= max_failures
         or _recent_failures(session, column=LoginAttempt.client_ip, value=client_ip, since=since)
         >= max_failures * 4
     ):
         raise LoginThrottled(f"too many failed logins; try again in {window_minutes} minutes")
     user = session.scalar(select(User).where(User.email == email, User.is_active.is_(True)))
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        ok = (
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            and user is not None
+        )
     except (VerificationError, InvalidHashError):
         ok = False
     session.add(LoginAttempt(email=email, client_ip=client_ip, succeeded=ok))

@@ -73,7 +73,9 @@ class Order(OrgRecord, Base):
 class OrderLine(OrgRecord, Base):
     __tablename__ = "order_lines"
 
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"), index=True)
     quantity: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Money)
@@ -82,7 +84,9 @@ class OrderLine(OrgRecord, Base):
 class Payment(OrgRecord, Base):
     __tablename__ = "payments"
 
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[PaymentKind] = mapped_column(Enum(PaymentKind, native_enum=False, length=20))
     amount: Mapped[Decimal] = mapped_column(Money)
     method: Mapped[str] = mapped_column(String(50), default="")
@@ -92,10 +96,14 @@ class Payment(OrgRecord, Base):
 class Delivery(OrgRecord, Base):
     __tablename__ = "deliveries"
 
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     carrier: Mapped[str] = mapped_column(String(100), default="")
     tracking_code: Mapped[str | None] = mapped_column(String(100), default=None)
-    status: Mapped[DeliveryStatus] = mapped_column(Enum(DeliveryStatus, native_enum=False, length=20))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20)
+    )
     promised_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -106,6 +114,8 @@ class DeliveryStatusChange(OrgRecord, Base):
     delivery_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[DeliveryStatus] = mapped_column(Enum(DeliveryStatus, native_enum=False, length=20))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20)
+    )
     occurred_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(String(500), default="")

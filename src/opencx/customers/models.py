@@ -87,8 +87,12 @@ class ConsentRecord(OrgRecord, Base):
     customer_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    purpose: Mapped[ConsentPurpose] = mapped_column(Enum(ConsentPurpose, native_enum=False, length=20))
-    channel: Mapped[ConsentChannel] = mapped_column(Enum(ConsentChannel, native_enum=False, length=20))
+    purpose: Mapped[ConsentPurpose] = mapped_column(
+        Enum(ConsentPurpose, native_enum=False, length=20)
+    )
+    channel: Mapped[ConsentChannel] = mapped_column(
+        Enum(ConsentChannel, native_enum=False, length=20)
+    )
     status: Mapped[ConsentStatus] = mapped_column(Enum(ConsentStatus, native_enum=False, length=20))
     occurred_at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(200))
