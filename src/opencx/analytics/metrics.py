@@ -1,0 +1,148 @@
+"""Metrics as functions from Ibis tables to an Ibis table; the same expression runs on every engine.
+
+Each metric filters every input table on `org_id`, takes a half-open UTC date range
+[start, end), and is listed in METRICS so the parity test runs it on DuckDB and on ClickHouse.
+Weeks start on Monday (ISO); days and weeks are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import ibis
+import ibis.expr.types as ir
+
+from opencx.analytics.tables import MOMENT
+
+
+def _midnight(day: date) -> ir.TimestampScalar:
+    return ibis.literal(datetime.combine(day, time(), tzinfo=UTC), type=MOMENT)
+
+
+def _moment(value: datetime) -> ir.TimestampScalar:
+    # Whole seconds: Ibis writes ClickHouse timestamp literals at second precision.
+    return ibis.literal(value.astimezone(UTC).replace(microsecond=0), type=MOMENT)
+
+
+def _week_start(moment: ir.TimestampValue) -> ir.DateValue:
+    return moment.date().truncate("W")
+
+
+def units_sold_per_product_per_week(
+    order_lines: ir.Table,
+    orders: ir.Table,
+    products: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """Units sold and orders per product and ISO week of the order's placement."""
+    placed = orders.filter(
+        orders.org_id == org_id,
+        orders.placed_at >= _midnight(start),
+        orders.placed_at < _midnight(end),
+    ).select(order_id=orders.id, week_start=_week_start(orders.placed_at))
+    lines = order_lines.filter(order_lines.org_id == org_id).select(
+        "order_id", "product_id", "quantity"
+    )
+    catalog = products.filter(products.org_id == org_id).select(
+        product_id=products.id, sku=products.sku, product_name=products.name
+    )
+    # Count distinct orders by grouping per order first: ibis compiles nunique() to ClickHouse's
+    # approximate uniq(), and these counts must be exact on every engine.
+    per_order = (
+        lines.join(placed, "order_id")
+        .join(catalog, "product_id")
+        .group_by(["product_id", "sku", "product_name", "week_start", "order_id"])
+        .aggregate(units=ibis._.quantity.sum())
+    )
+    return per_order.group_by(["product_id", "sku", "product_name", "week_start"]).aggregate(
+        units=per_order.units.sum(), orders=per_order.count()
+    )
+
+
+def events_per_touchpoint_per_day(
+    events: ir.Table,
+    touchpoints: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """Events and distinct known customers per touchpoint and UTC day."""
+    happened = events.filter(
+        events.org_id == org_id,
+        events.occurred_at >= _midnight(start),
+        events.occurred_at < _midnight(end),
+    ).select("touchpoint_id", "customer_id", day=events.occurred_at.date())
+    catalog = touchpoints.filter(touchpoints.org_id == org_id).select(
+        touchpoint_id=touchpoints.id,
+        touchpoint_key=touchpoints.key,
+        touchpoint_name=touchpoints.name,
+    )
+    keys = ["touchpoint_id", "touchpoint_key", "touchpoint_name", "day"]
+    # Distinct customers by grouping per customer first (exact, unlike ClickHouse's uniq()); the
+    # group of anonymous events has a NULL customer_id, which count() of the column skips.
+    per_customer = (
+        happened.join(catalog, "touchpoint_id")
+        .group_by([*keys, "customer_id"])
+        .aggregate(events=ibis._.count())
+    )
+    return per_customer.group_by(keys).aggregate(
+        events=per_customer.events.sum(), customers=per_customer.customer_id.count()
+    )
+
+
+def late_deliveries_per_week(
+    deliveries: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    as_of: datetime,
+) -> ir.Table:
+    """Deliveries and late ones per ISO week of the promised date, as known at `as_of`."""
+    promised = deliveries.filter(
+        deliveries.org_id == org_id,
+        deliveries.promised_at >= _midnight(start),
+        deliveries.promised_at < _midnight(end),
+    )
+    arrived_late = promised.delivered_at.notnull() & (promised.delivered_at > promised.promised_at)
+    overdue = promised.delivered_at.isnull() & (promised.promised_at < _moment(as_of))
+    late = ibis.ifelse(arrived_late | overdue, 1, 0)
+    return (
+        promised.mutate(week_start=_week_start(promised.promised_at), late=late)
+        .group_by("week_start")
+        .aggregate(
+            deliveries=ibis._.count(),
+            late=ibis._.late.sum(),
+            late_share=ibis._.late.cast("float64").mean(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric and the analytics tables it takes, in the order of its positional arguments."""
+
+    name: str
+    compute: Callable[..., ir.Table]
+    tables: tuple[str, ...]
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "units_sold_per_product_per_week",
+        units_sold_per_product_per_week,
+        ("order_lines", "orders", "products"),
+    ),
+    Metric(
+        "events_per_touchpoint_per_day",
+        events_per_touchpoint_per_day,
+        ("events", "touchpoints"),
+    ),
+    Metric("late_deliveries_per_week", late_deliveries_per_week, ("deliveries",)),
+)

@@ -1,0 +1,168 @@
+"""The analytics store's tables: which operational columns are copied, with their types.
+
+Each table is an allow-list: a column not named here never leaves the operational store, so
+names, identity values, tracking codes, notes and consent sources stay out of analytics.
+Types are Ibis types, so the same definition gives DuckDB DDL here and ClickHouse DDL elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import sqlalchemy as sa
+from ibis.backends.sql.datatypes import DuckDBType
+
+from opencx.commerce.models import (
+    Delivery,
+    DeliveryStatusChange,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+)
+from opencx.customers.models import ConsentRecord, Customer
+from opencx.journeys.models import Event, Touchpoint
+
+ID = dt.Int64(nullable=False)
+REF = dt.int64
+# Timezone-aware UTC, so day and week boundaries do not depend on a server's time zone.
+MOMENT = dt.Timestamp(timezone="UTC", scale=6)
+REQUIRED_MOMENT = dt.Timestamp(timezone="UTC", scale=6, nullable=False)
+TEXT = dt.string
+MONEY = dt.Decimal(12, 2)
+RECORD = {"id": ID, "org_id": ID}
+STAMPS = {"created_at": REQUIRED_MOMENT, "updated_at": REQUIRED_MOMENT}
+
+
+@dataclass(frozen=True)
+class AnalyticsTable:
+    """One table copied from the operational store: its source and its columns, in order."""
+
+    name: str
+    source: sa.Table
+    schema: ibis.Schema
+
+    def duckdb_ddl(self) -> str:
+        columns = ", ".join(
+            f'"{name}" {DuckDBType.to_string(dtype)}{"" if dtype.nullable else " NOT NULL"}'
+            for name, dtype in self.schema.items()
+        )
+        return f'CREATE TABLE IF NOT EXISTS "{self.name}" ({columns})'
+
+
+def _table(model: type, columns: dict[str, dt.DataType]) -> AnalyticsTable:
+    source: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return AnalyticsTable(
+        name=source.name, source=source, schema=ibis.schema({**RECORD, **columns, **STAMPS})
+    )
+
+
+ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
+    _table(
+        Customer,
+        {
+            "language": TEXT,
+            "country": TEXT,
+            "city": TEXT,
+            "segments": dt.Array(dt.string),
+            "merged_into_id": REF,
+            "erased_at": MOMENT,
+        },
+    ),
+    _table(
+        Touchpoint,
+        {
+            "key": TEXT,
+            "name": TEXT,
+            "stage": TEXT,
+            "channel": TEXT,
+            "is_online": dt.boolean,
+            "department": TEXT,
+        },
+    ),
+    _table(
+        Event,
+        {
+            "event_id": TEXT,
+            "customer_id": REF,
+            "anonymous_id": TEXT,
+            "session_id": TEXT,
+            "touchpoint_id": REF,
+            "type": TEXT,
+            "occurred_at": MOMENT,
+            "device": TEXT,
+            "properties": TEXT,  # JSON text
+        },
+    ),
+    _table(
+        Product,
+        {
+            "sku": TEXT,
+            "name": TEXT,
+            "kind": TEXT,
+            "category": TEXT,
+            "price": MONEY,
+            "currency": TEXT,
+        },
+    ),
+    _table(
+        Order,
+        {
+            "external_id": TEXT,
+            "customer_id": REF,
+            "channel": TEXT,
+            "store": TEXT,
+            "country": TEXT,
+            "placed_at": MOMENT,
+            "currency": TEXT,
+            "total_amount": MONEY,
+        },
+    ),
+    _table(
+        OrderLine,
+        {"order_id": REF, "product_id": REF, "quantity": dt.int64, "unit_price": MONEY},
+    ),
+    _table(
+        Payment,
+        {
+            "order_id": REF,
+            "kind": TEXT,
+            "amount": MONEY,
+            "method": TEXT,
+            "occurred_at": MOMENT,
+        },
+    ),
+    _table(
+        Delivery,
+        {
+            "order_id": REF,
+            "carrier": TEXT,
+            "status": TEXT,
+            "promised_at": MOMENT,
+            "delivered_at": MOMENT,
+        },
+    ),
+    _table(
+        DeliveryStatusChange,
+        {"delivery_id": REF, "status": TEXT, "occurred_at": MOMENT},
+    ),
+    _table(
+        ConsentRecord,
+        {
+            "customer_id": REF,
+            "purpose": TEXT,
+            "channel": TEXT,
+            "status": TEXT,
+            "occurred_at": MOMENT,
+        },
+    ),
+)
+
+TABLES_BY_NAME = {table.name: table for table in ANALYTICS_TABLES}
+
+SYNC_STATE_DDL = (
+    "CREATE TABLE IF NOT EXISTS _sync_state ("
+    "table_name VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ NOT NULL, synced_at TIMESTAMPTZ NOT NULL)"
+)

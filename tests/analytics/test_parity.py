@@ -1,0 +1,285 @@
+"""Every metric in METRICS gives the same rows on DuckDB (Ibis) and on ClickHouse (compiled SQL).
+
+The data set is deterministic: several organizations, NULLs, cross-organization links and
+moments on day, ISO-week and year boundaries (2026 has an ISO week 53 that ends in 2027).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import random
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import chdb.session
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from ibis.backends import BaseBackend
+from ibis.backends.sql.datatypes import ClickHouseType
+
+from opencx.analytics.engine import connect
+from opencx.analytics.metrics import METRICS, Metric
+from opencx.analytics.tables import ANALYTICS_TABLES
+
+ORGS = (1, 2, 3)
+START, END = date(2026, 12, 1), date(2027, 1, 15)
+AS_OF = datetime(2027, 1, 6, 12, 0, 0, tzinfo=UTC)
+EDGES = [
+    datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC),  # just before the range
+    datetime(2026, 12, 1, tzinfo=UTC),  # first moment of the range (a Tuesday)
+    datetime(2026, 12, 27, 23, 59, 59, 999999, tzinfo=UTC),  # last moment of a Sunday
+    datetime(2026, 12, 28, tzinfo=UTC),  # Monday, ISO week 53 of 2026
+    datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2027, 1, 1, tzinfo=UTC),  # new year, still ISO week 53 of 2026
+    datetime(2027, 1, 3, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2027, 1, 4, tzinfo=UTC),  # Monday, ISO week 1 of 2027
+    datetime(2027, 1, 14, 23, 59, 59, 999999, tzinfo=UTC),  # last moment of the range
+    datetime(2027, 1, 15, tzinfo=UTC),  # first moment after the range
+]
+# ClickHouse functions that estimate; a metric must give exact numbers on every engine.
+APPROXIMATE = re.compile(r"\b(uniq|uniqHLL12|uniqCombined|uniqCombined64|quantile|median)\(")
+
+
+def _moment(rng: random.Random) -> datetime:
+    if rng.random() < 0.3:
+        return rng.choice(EDGES)
+    return datetime(2026, 11, 25, tzinfo=UTC) + timedelta(
+        seconds=rng.randrange(57 * 86400), microseconds=rng.randrange(1_000_000)
+    )
+
+
+def _rows() -> dict[str, list[dict[str, Any]]]:
+    """A few thousand rows for every analytics table, the same on every run."""
+    rng = random.Random(20261122)
+    rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in ANALYTICS_TABLES}
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def add(table: str, org_id: int, **values: Any) -> int:
+        row_id = len(rows[table]) + 1
+        rows[table].append(
+            {"id": row_id, "org_id": org_id, "created_at": created, "updated_at": created, **values}
+        )
+        return row_id
+
+    for org_id in ORGS:
+        customers = [
+            add(
+                "customers",
+                org_id,
+                language=rng.choice(["en", "nl", "pl", None]),
+                country=rng.choice(["NL", "PL", "DE", None]),
+                city=rng.choice(["Utrecht", "Gdansk", None]),
+                segments=rng.choice([[], ["vip"], ["vip", "newsletter"]]),
+                merged_into_id=None,
+                erased_at=rng.choice([None] * 9 + [_moment(rng)]),
+            )
+            for _ in range(40)
+        ]
+        for customer_id in customers:
+            add(
+                "consent_records",
+                org_id,
+                customer_id=customer_id,
+                purpose=rng.choice(["marketing", "surveys"]),
+                channel=rng.choice(["email", "sms"]),
+                status=rng.choice(["granted", "withdrawn"]),
+                occurred_at=_moment(rng),
+            )
+        touchpoints = [
+            add(
+                "touchpoints",
+                org_id,
+                key=f"tp-{n}",
+                name=f"Touchpoint {n} of org {org_id}",
+                stage=rng.choice(["purchase", "delivery", "service"]),
+                channel=rng.choice(["web", "email", "store"]),
+                is_online=rng.random() < 0.7,
+                department="service",
+            )
+            for n in range(5)
+        ]
+        for n in range(1000):
+            add(
+                "events",
+                org_id,
+                event_id=f"e-{org_id}-{n}",
+                customer_id=rng.choice([*customers[:15], None, None]),
+                anonymous_id=f"anon-{rng.randrange(50)}",
+                session_id=rng.choice([f"s-{rng.randrange(200)}", None]),
+                # A few events point at another organization's touchpoint: they must not count.
+                touchpoint_id=rng.choice(touchpoints) if rng.random() < 0.97 else 1,
+                type=rng.choice(["page_view", "add_to_cart", "purchase"]),
+                occurred_at=_moment(rng),
+                device=rng.choice(["mobile", "desktop", None]),
+                properties='{"path": "/checkout"}',
+            )
+        products = [
+            add(
+                "products",
+                org_id,
+                sku=f"SKU-{n}",
+                name=f"Product {n}",
+                kind="product",
+                category=rng.choice(["shoes", "bags"]),
+                price=Decimal(rng.randrange(500, 20000)) / 100,
+                currency="EUR",
+            )
+            for n in range(8)
+        ]
+        for n in range(250):
+            placed_at = _moment(rng)
+            order_id = add(
+                "orders",
+                org_id,
+                external_id=f"O-{org_id}-{n}",
+                customer_id=rng.choice([*customers, None]),
+                channel=rng.choice(["web", "store"]),
+                store=rng.choice(["Amsterdam", None]),
+                country="NL",
+                placed_at=placed_at,
+                currency="EUR",
+                total_amount=Decimal("0.00"),
+            )
+            for _ in range(rng.randint(1, 3)):
+                add(
+                    "order_lines",
+                    org_id,
+                    order_id=order_id,
+                    product_id=rng.choice(products) if rng.random() < 0.97 else 1,
+                    quantity=rng.randint(1, 4),
+                    unit_price=Decimal(rng.randrange(500, 20000)) / 100,
+                )
+            add(
+                "payments",
+                org_id,
+                order_id=order_id,
+                kind=rng.choice(["payment", "payment", "refund"]),
+                amount=Decimal(rng.randrange(500, 20000)) / 100,
+                method="card",
+                occurred_at=placed_at,
+            )
+            promised_at = rng.choice(EDGES) if rng.random() < 0.3 else _moment(rng)
+            delivered_at = rng.choice(
+                [None, promised_at, promised_at + timedelta(microseconds=1)]
+                + [promised_at + timedelta(hours=rng.randint(-72, 72))] * 3
+            )
+            delivery_id = add(
+                "deliveries",
+                org_id,
+                order_id=order_id,
+                carrier=rng.choice(["PostNL", "DPD"]),
+                status="ordered" if delivered_at is None else "delivered",
+                promised_at=promised_at,
+                delivered_at=delivered_at,
+            )
+            for status in ("ordered", "shipped"):
+                add(
+                    "delivery_status_changes",
+                    org_id,
+                    delivery_id=delivery_id,
+                    status=status,
+                    occurred_at=placed_at,
+                )
+    return rows
+
+
+def _arrow(rows: dict[str, list[dict[str, Any]]]) -> dict[str, pa.Table]:
+    return {
+        table.name: pa.Table.from_pylist(rows[table.name], schema=table.schema.to_pyarrow())
+        for table in ANALYTICS_TABLES
+    }
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, pa.Table]:
+    return _arrow(_rows())
+
+
+@pytest.fixture(scope="module")
+def duckdb_store(data: dict[str, pa.Table]) -> Iterator[BaseBackend]:
+    backend = connect("duckdb:///:memory:")
+    for name, table in data.items():
+        backend.insert(name, table)
+    yield backend
+    backend.disconnect()
+
+
+@pytest.fixture(scope="module")
+def clickhouse_store(
+    data: dict[str, pa.Table], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[chdb.session.Session]:
+    folder = tmp_path_factory.mktemp("chdb")
+    session = chdb.session.Session(str(folder / "store"))
+    for table in ANALYTICS_TABLES:
+        columns = ", ".join(
+            f"`{name}` {ClickHouseType.to_string(dtype)}" for name, dtype in table.schema.items()
+        )
+        session.query(
+            f"CREATE TABLE `{table.name}` ({columns}) ENGINE = MergeTree ORDER BY (org_id, id)"
+        )
+        parquet = folder / f"{table.name}.parquet"
+        pq.write_table(data[table.name], parquet)
+        session.query(f"INSERT INTO `{table.name}` SELECT * FROM file('{parquet}', Parquet)")
+    yield session
+    session.close()
+
+
+def _expression(metric: Metric, store: BaseBackend, org_id: int) -> ibis.Table:
+    params = {"org_id": org_id, "start": START, "end": END, "as_of": AS_OF}
+    accepted = inspect.signature(metric.compute).parameters
+    tables = [store.table(name) for name in metric.tables]
+    return metric.compute(*tables, **{k: v for k, v in params.items() if k in accepted})
+
+
+def _sorted(rows: list[dict[str, Any]], columns: list[str]) -> list[tuple[Any, ...]]:
+    records = [tuple(row[c] for c in columns) for row in rows]
+    return sorted(
+        records, key=lambda record: [(v is None, v if v is not None else 0) for v in record]
+    )
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, float) or isinstance(right, float):
+        return math.isclose(float(left), float(right), rel_tol=1e-9, abs_tol=1e-12)
+    return bool(left == right)
+
+
+def test_the_data_set_crosses_week_and_year_boundaries(data: dict[str, pa.Table]) -> None:
+    # given the generated events
+    days = {moment.date() for moment in data["events"].column("occurred_at").to_pylist()}
+    # then they fall on both sides of each boundary the metrics must respect
+    assert {date(2026, 12, 27), date(2026, 12, 28), date(2027, 1, 3), date(2027, 1, 4)} <= days
+    assert data["events"].column("customer_id").null_count > 0
+    assert data["deliveries"].column("delivered_at").null_count > 0
+
+
+@pytest.mark.parametrize("org_id", [1, 2])
+@pytest.mark.parametrize("metric", METRICS, ids=[m.name for m in METRICS])
+def test_metric_gives_the_same_rows_on_duckdb_and_clickhouse(
+    metric: Metric,
+    org_id: int,
+    duckdb_store: BaseBackend,
+    clickhouse_store: chdb.session.Session,
+) -> None:
+    # given the same rows in DuckDB and in ClickHouse, and the metric as one Ibis expression
+    expression = _expression(metric, duckdb_store, org_id)
+    columns = list(expression.schema().names)
+    clickhouse_sql = ibis.to_sql(expression, dialect="clickhouse")
+
+    # when it runs on DuckDB through Ibis and on ClickHouse as compiled SQL
+    on_duckdb = expression.to_pyarrow().to_pylist()
+    on_clickhouse = clickhouse_store.query(clickhouse_sql, "ArrowTable").to_pylist()
+
+    # then both give the same, non-empty rows, computed exactly
+    assert not APPROXIMATE.search(clickhouse_sql), "metric compiles to an approximate function"
+    assert on_duckdb, f"{metric.name} has no rows for org {org_id}: extend the data set"
+    duckdb_rows, clickhouse_rows = _sorted(on_duckdb, columns), _sorted(on_clickhouse, columns)
+    assert len(duckdb_rows) == len(clickhouse_rows)
+    for duckdb_row, clickhouse_row in zip(duckdb_rows, clickhouse_rows, strict=True):
+        assert all(map(_same, duckdb_row, clickhouse_row)), (duckdb_row, clickhouse_row)
