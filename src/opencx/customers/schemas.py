@@ -73,8 +73,9 @@ def _segment_list(values: list[str]) -> list[str]:
     return segments
 
 
-PersonName = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=200)]
-City = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=200)]
+ProfileText = Annotated[
+    Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)
+]
 LanguageCode = Annotated[
     str | None, BeforeValidator(_blank_to_none), AfterValidator(_language_code)
 ]
@@ -189,11 +190,11 @@ class ConsentIn(BaseModel):
 class CustomerIn(BaseModel):
     """A customer as a system or person describes them; upserted by any of the identities."""
 
-    first_name: PersonName = None
-    last_name: PersonName = None
+    first_name: ProfileText = None
+    last_name: ProfileText = None
     language: LanguageCode = Field(default=None, description="ISO 639-1, such as nl")
     country: CountryCode = Field(default=None, description="ISO 3166 alpha-2, such as NL")
-    city: City = None
+    city: ProfileText = None
     segments: Segments = Field(default_factory=list)
     attributes: dict[str, JsonValue] = Field(default_factory=dict)
     identities: list[IdentityIn] = Field(
@@ -215,11 +216,11 @@ class CustomerIn(BaseModel):
 class CustomerPatch(BaseModel):
     """Changes to a profile: fields left out stay; `attributes` merges, a null value removes a key."""
 
-    first_name: PersonName = None
-    last_name: PersonName = None
+    first_name: ProfileText = None
+    last_name: ProfileText = None
     language: LanguageCode = None
     country: CountryCode = None
-    city: City = None
+    city: ProfileText = None
     segments: Segments | None = Field(default=None, description="replaces the segment list")
     attributes: dict[str, JsonValue] | None = None
 
@@ -360,6 +361,14 @@ class CustomerErasureOut(BaseModel):
 class CustomerPage(BaseModel):
     total: int
     items: list[CustomerSummary]
+
+
+class CustomerDirectory(BaseModel):
+    """A page of the customer list with the choices its country and segment filters offer."""
+
+    page: CustomerPage
+    countries: list[str] = Field(description="countries of active customers, sorted")
+    segments: list[str] = Field(description="segments of active customers, sorted")
 
 
 def display_name(

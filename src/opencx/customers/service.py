@@ -8,6 +8,7 @@ family of ids (see `customer_id_family`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,18 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import cast
@@ -37,6 +49,7 @@ from opencx.customers.schemas import (
     ConsentRecordOut,
     ConsentState,
     Customer360,
+    CustomerDirectory,
     CustomerIn,
     CustomerMergeOut,
     CustomerOut,
@@ -290,6 +303,45 @@ def list_customer_summaries(
         for c in customers
     ]
     return CustomerPage(total=total, items=items)
+
+
+def get_customer_directory(
+    session: Session,
+    *,
+    org_id: int,
+    query: str | None = None,
+    country: str | None = None,
+    segment: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CustomerDirectory:
+    """The customer list page: `list_customer_summaries` and the values its filters offer."""
+    page = list_customer_summaries(
+        session,
+        org_id=org_id,
+        query=query,
+        country=country,
+        segment=segment,
+        limit=limit,
+        offset=offset,
+    )
+    active = (
+        Customer.org_id == org_id,
+        Customer.merged_into_id.is_(None),
+        Customer.erased_at.is_(None),
+    )
+    countries = session.scalars(
+        select(Customer.country)
+        .where(*active, Customer.country.is_not(None))
+        .distinct()
+        .order_by(Customer.country)
+    )
+    # Few distinct segment lists exist; comparing them as text works on SQLite and PostgreSQL.
+    segment_lists = session.scalars(
+        select(cast(Customer.segments, String)).where(*active).distinct()
+    )
+    segments = {name for text in segment_lists if text for name in json.loads(text)}
+    return CustomerDirectory(page=page, countries=list(countries), segments=sorted(segments))
 
 
 def list_identities(session: Session, *, org_id: int, customer_id: int) -> list[CustomerIdentity]:
