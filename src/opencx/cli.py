@@ -17,9 +17,11 @@ app = typer.Typer(help="OpenCX: open-source customer experience platform.", no_a
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="Manage REST API keys.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Manage organizations (tenants).", no_args_is_help=True)
+analytics_app = typer.Typer(help="Analytics store: sync from operations.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(analytics_app, name="analytics")
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
 
@@ -127,6 +129,24 @@ def apikeys_revoke(org: OrgOption, key_id: Annotated[int, typer.Argument(help="K
             typer.echo(f"API key {key_id} revoked")
     except NotFound as exc:
         raise _fail(str(exc)) from exc
+
+
+@analytics_app.command("sync")
+def analytics_sync(
+    full: Annotated[bool, typer.Option("--full", help="Re-read every row (repairs gaps)")] = False,
+) -> None:
+    """Copy new and changed rows from the operational store into the analytics store."""
+    # Imported here: Ibis and DuckDB take a second to load, which other commands need not pay.
+    from opencx.analytics.engine import AnalyticsUnavailable
+    from opencx.analytics.sync import sync_to_analytics
+
+    try:
+        report = sync_to_analytics(full=full)
+    except AnalyticsUnavailable as exc:
+        raise _fail(str(exc)) from exc
+    for table, rows in report.copied.items():
+        typer.echo(f"{table}: {rows}")
+    typer.echo(f"{report.total} rows copied")
 
 
 if __name__ == "__main__":

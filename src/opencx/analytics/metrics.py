@@ -104,7 +104,7 @@ def late_deliveries_per_week(
     end: date,
     as_of: datetime,
 ) -> ir.Table:
-    """Deliveries and late ones per ISO week of the promised date, as known at `as_of`."""
+    """Deliveries and late ones per ISO week of the promised date; open ones are late after `as_of`."""
     promised = deliveries.filter(
         deliveries.org_id == org_id,
         deliveries.promised_at >= _midnight(start),

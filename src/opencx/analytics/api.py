@@ -1,0 +1,42 @@
+"""REST API of analytics: metrics of the caller's organization, read from the analytics store."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from opencx.analytics import service
+from opencx.analytics.schemas import LateDeliveriesWeek, TouchpointEventsDay, UnitsSoldWeek
+from opencx.auth.deps import ApiPrincipal
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+
+Start = Annotated[date, Query(description="first UTC day of the period")]
+End = Annotated[date, Query(description="UTC day after the period (exclusive)")]
+
+
+@router.get("/units-sold-per-product-per-week", response_model=list[UnitsSoldWeek])
+def read_units_sold_per_product_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[UnitsSoldWeek]:
+    return service.compute_units_sold_per_product_per_week(
+        org_id=principal.org_id, start=start, end=end
+    )
+
+
+@router.get("/events-per-touchpoint-per-day", response_model=list[TouchpointEventsDay])
+def read_events_per_touchpoint_per_day(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[TouchpointEventsDay]:
+    return service.compute_events_per_touchpoint_per_day(
+        org_id=principal.org_id, start=start, end=end
+    )
+
+
+@router.get("/late-deliveries-per-week", response_model=list[LateDeliveriesWeek])
+def read_late_deliveries_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[LateDeliveriesWeek]:
+    return service.compute_late_deliveries_per_week(org_id=principal.org_id, start=start, end=end)

@@ -1,0 +1,89 @@
+"""Analytics use cases: metrics computed on the analytics store for one organization.
+
+These read the analytics store (filled by the sync), never the operational one, so they take
+no database session.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from opencx.analytics import metrics
+from opencx.analytics.engine import analytics_connection
+from opencx.analytics.schemas import LateDeliveriesWeek, TouchpointEventsDay, UnitsSoldWeek
+from opencx.errors import InvalidInput
+
+MAX_DAYS = 3 * 366
+
+
+def _check_period(start: date, end: date) -> None:
+    if end <= start:
+        raise InvalidInput("end", "must be after start")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidInput("end", f"the period may span at most {MAX_DAYS} days")
+
+
+def compute_units_sold_per_product_per_week(
+    *, org_id: int, start: date, end: date
+) -> list[UnitsSoldWeek]:
+    """Units sold per product and ISO week for orders placed in [start, end)."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows = (
+            metrics.units_sold_per_product_per_week(
+                store.table("order_lines"),
+                store.table("orders"),
+                store.table("products"),
+                org_id=org_id,
+                start=start,
+                end=end,
+            )
+            .order_by(["week_start", "product_id"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    return [UnitsSoldWeek.model_validate(row) for row in rows]
+
+
+def compute_events_per_touchpoint_per_day(
+    *, org_id: int, start: date, end: date
+) -> list[TouchpointEventsDay]:
+    """Events and distinct customers per touchpoint and UTC day in [start, end)."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows = (
+            metrics.events_per_touchpoint_per_day(
+                store.table("events"),
+                store.table("touchpoints"),
+                org_id=org_id,
+                start=start,
+                end=end,
+            )
+            .order_by(["day", "touchpoint_id"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    return [TouchpointEventsDay.model_validate(row) for row in rows]
+
+
+def compute_late_deliveries_per_week(
+    *, org_id: int, start: date, end: date, as_of: datetime | None = None
+) -> list[LateDeliveriesWeek]:
+    """Deliveries and late ones per ISO week of the promised date in [start, end), as of now."""
+    _check_period(start, end)
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidInput("as_of", "must include a timezone")
+    with analytics_connection() as store:
+        rows = (
+            metrics.late_deliveries_per_week(
+                store.table("deliveries"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                as_of=as_of or datetime.now(UTC),
+            )
+            .order_by("week_start")
+            .to_pyarrow()
+            .to_pylist()
+        )
+    return [LateDeliveriesWeek.model_validate(row) for row in rows]
