@@ -379,6 +379,19 @@ def test_customer_summaries_show_first_email_and_phone(db_session: Session, tena
     assert (page.items[0].email, page.items[0].phone) == ("ann@example.com", "+48601234567")
 
 
+def test_customer_directory_offers_countries_and_segments_of_active_customers(
+    db_session: Session, tenant: Tenant
+) -> None:
+    make_customer(db_session, tenant, email("a@example.com"), country="PL", segments=["vip", "app"])
+    make_customer(db_session, tenant, email("b@example.com"), country="NL", segments=["vip"])
+    gone = make_customer(db_session, tenant, email("c@example.com"), country="DE", segments=["old"])
+    service.erase_customer(db_session, org_id=tenant.org_id, customer_id=gone.id, requested_by="t")
+    directory = service.get_customer_directory(db_session, org_id=tenant.org_id, country="PL")
+    assert directory.page.total == 1
+    assert directory.countries == ["NL", "PL"]
+    assert directory.segments == ["app", "vip"]
+
+
 # --- consent -----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from sqlalchemy import (
     ColumnElement,
+    CursorResult,
     String,
+    Table,
     delete,
     exists,
     func,
@@ -59,7 +61,7 @@ from opencx.customers.schemas import (
     IdentityIn,
     IdentityOut,
 )
-from opencx.db import utcnow
+from opencx.db import Base, utcnow
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.ingestion import ImportReport, RowError, row_errors
 
@@ -77,6 +79,10 @@ T = TypeVar("T")
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _invalid_input(exc: ValidationError) -> InvalidInput:
@@ -570,10 +576,12 @@ def _save(
             report.updated += 1
         else:
             report.duplicates += 1
+    # Plain table inserts: nothing reads these rows back as objects, and the ORM bulk path
+    # costs about a third more time per row.
     if identity_rows:
-        session.execute(insert(CustomerIdentity), identity_rows)
+        session.execute(insert(_table(CustomerIdentity)), identity_rows)
     if consent_rows:
-        session.execute(insert(ConsentRecord), consent_rows)
+        session.execute(insert(_table(ConsentRecord)), consent_rows)
     return report
 
 
@@ -902,6 +910,7 @@ def _erase_own_data(session: Session, org_id: int, customer_ids: list[int]) -> d
         .values(reason="")
     )
     session.flush()
+    assert isinstance(identities, CursorResult) and isinstance(merges, CursorResult)
     return {
         "customers": len(customers),
         "customer_identities": identities.rowcount,
