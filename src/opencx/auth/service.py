@@ -43,6 +43,11 @@ def create_organization(session: Session, *, name: str, slug: str | None = None)
     return org
 
 
+def count_organizations(session: Session) -> int:
+    """How many organizations exist (the CLI loads the demo only into an empty installation)."""
+    return session.scalar(select(func.count(Organization.id))) or 0
+
+
 def get_organization(session: Session, *, org_id: int) -> Organization:
     org = session.get(Organization, org_id)
     if org is None:
