@@ -265,6 +265,17 @@ def test_import_with_a_bad_row_writes_nothing_and_names_every_error(
     assert db_session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
 
 
+def test_upsert_and_import_need_a_source(db_session: Session, tenant: Tenant) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        service.import_customers(db_session, org_id=tenant.org_id, rows=[import_row(0)], source=" ")
+    assert caught.value.field == "source"
+    with pytest.raises(InvalidInput):
+        service.upsert_customer(
+            db_session, org_id=tenant.org_id, data=customer_in(email("a@example.com")), source=""
+        )
+    assert db_session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
 def test_import_refuses_a_row_joining_two_customers(db_session: Session, tenant: Tenant) -> None:
     existing = make_customer(db_session, tenant, email("known@example.com"))
     rows = [

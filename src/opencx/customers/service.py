@@ -585,6 +585,12 @@ def _save(
     return report
 
 
+def _require_source(source: str) -> None:
+    # Consent records without their own source take this one; consent needs its provenance.
+    if not source.strip():
+        raise InvalidInput("source", "say where the data comes from (a system, file or form)")
+
+
 def upsert_customer(
     session: Session, *, org_id: int, data: CustomerIn, source: str
 ) -> tuple[Customer, bool]:
@@ -592,6 +598,7 @@ def upsert_customer(
 
     Returns the customer and whether it was created. Consents without a source get `source`.
     """
+    _require_source(source)
     plan = _plan(session, org_id=org_id, rows=[data])
     if plan.errors:
         raise InvalidInput(plan.errors[0].field, plan.errors[0].reason)
@@ -605,6 +612,7 @@ def import_customers(
     session: Session, *, org_id: int, rows: list[dict[str, Any]], source: str
 ) -> ImportReport:
     """Validate every row, then upsert them all; with any row error nothing is written."""
+    _require_source(source)
     report = ImportReport(received=len(rows))
     parsed: list[CustomerIn] = []
     for index, raw in enumerate(rows):
