@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -82,22 +83,33 @@ def _sync_table(
     since: datetime | None,
     batch_size: int,
 ) -> int:
-    """Upsert one table's rows in one analytics transaction; the watermark moves with them."""
+    """Upsert one table's rows batch by batch, then move its watermark.
+
+    Each batch commits on its own, so DuckDB never holds a million uncommitted rows in memory;
+    the watermark moves only once every batch is in, so an interrupted sync re-reads them all.
+    """
     copied = 0
-    store.begin()
-    try:
-        for batch in _read_batches(source, table, since, batch_size):
+    for batch in _read_batches(source, table, since, batch_size):
+        with _transaction(store):
             copied += _upsert(store, table, batch)
+    with _transaction(store):
         store.execute(
             "INSERT OR REPLACE INTO _sync_state "
             f'SELECT ?, max(updated_at), now() FROM "{table.name}" HAVING count(*) > 0',
             [table.name],
         )
+    return copied
+
+
+@contextmanager
+def _transaction(store: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    store.begin()
+    try:
+        yield
         store.commit()
     except BaseException:
         store.rollback()
         raise
-    return copied
 
 
 def _read_batches(
