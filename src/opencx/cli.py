@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from opencx import imports as file_imports
 from opencx import migrate as migrations
 from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.db import session_scope
+from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME
+from opencx.demo.load import load_world
+from opencx.demo.world import build_world
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 
@@ -18,10 +23,15 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="Manage REST API keys.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Manage organizations (tenants).", no_args_is_help=True)
 analytics_app = typer.Typer(help="Analytics store: sync from operations.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import customers, orders or events from a CSV or JSONL file (all rows or none).",
+    no_args_is_help=True,
+)
 app.add_typer(users_app, name="users")
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(import_app, name="import")
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
 
@@ -144,9 +154,80 @@ def analytics_sync(
         report = sync_to_analytics(full=full)
     except AnalyticsUnavailable as exc:
         raise _fail(str(exc)) from exc
-    for table, rows in report.copied.items():
-        typer.echo(f"{table}: {rows}")
+    for table, copied in report.copied.items():
+        removed = report.removed.get(table, 0)
+        typer.echo(f"{table}: {copied} copied" + (f", {removed} removed" if removed else ""))
     typer.echo(f"{report.total} rows copied")
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="How many customers")] = 5000,
+    seed: Annotated[
+        int, typer.Option(help="The same seed (on the same day) gives the same world")
+    ] = 42,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if any organization exists")
+    ] = False,
+) -> None:
+    """Load the demo world: a year of Noordwind Home & Living's customers, orders and journeys."""
+    if if_empty:
+        with session_scope() as session:
+            if auth_service.count_organizations(session):
+                typer.echo("organizations exist already; demo not loaded")
+                return
+    typer.echo(f"building the demo world: {customers} customers, seed {seed}")
+    world = build_world(customers=customers, seed=seed)
+    try:
+        report = load_world(world, on_phase=lambda name, s: typer.echo(f"  {name}: {s:.1f} s"))
+    except Conflict as exc:
+        raise _fail(f"{exc}; the demo loads into a database without it") from exc
+    typer.echo(", ".join(f"{count} {what}" for what, count in report.rows.items()))
+    settings = get_settings()
+    typer.echo(f"\n{ORGANIZATION_NAME} is ready: http://{settings.host}:{settings.port}/login")
+    for email, name, role in DEMO_USERS:
+        typer.echo(f"  {role:<8} {email:<28} {name}")
+    typer.echo(f"  password for all: {DEMO_PASSWORD}")
+
+
+def _import(kind: str, file: Path, org: str) -> None:
+    try:
+        with session_scope() as session:
+            organization = auth_service.get_organization_by_slug(session, slug=org)
+            report = file_imports.import_file(session, org_id=organization.id, kind=kind, path=file)
+    except file_imports.ImportRejected as exc:
+        for error in exc.report.errors:
+            typer.echo(str(error), err=True)
+        raise _fail(f"{len(exc.report.errors)} problems in {file.name}; nothing imported") from exc
+    except (InvalidInput, NotFound) as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(
+        f"{kind}: {report.received} read, {report.created} created, {report.updated} updated, "
+        f"{report.duplicates} already there"
+    )
+
+
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .jsonl file")
+]
+
+
+@import_app.command("customers")
+def import_customers(file: FileArgument, org: OrgOption) -> None:
+    """Import customers; rows matching an existing customer's email, phone or id update it."""
+    _import("customers", file, org)
+
+
+@import_app.command("orders")
+def import_orders(file: FileArgument, org: OrgOption) -> None:
+    """Import orders with their lines (CSV: one row per line); known external ids are skipped."""
+    _import("orders", file, org)
+
+
+@import_app.command("events")
+def import_events(file: FileArgument, org: OrgOption) -> None:
+    """Import journey events; known event ids are skipped."""
+    _import("events", file, org)
 
 
 if __name__ == "__main__":

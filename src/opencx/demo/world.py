@@ -53,7 +53,7 @@ DAYS = 365
 CENT = Decimal("0.01")
 CUSTOMER_NAMESPACE = "noordwind-shop"
 # Share of customers the campaign brings to buy a Lento sofa (on top of their usual orders).
-CAMPAIGN_BUYER_SHARE = 0.035
+CAMPAIGN_BUYER_SHARE = 0.045
 CAMPAIGN_DISCOUNT = Decimal("0.80")
 CAMPAIGN_WEEKS = 4
 # Lento deliveries promised in this many days from two weeks after the campaign start run late.
@@ -1279,7 +1279,7 @@ class _WorldBuilder:
     ) -> None:
         """A customer left waiting: a complaint, a chat, a call, a public post, or a question."""
         rng = self.rng
-        chance = 0.7 if delivery.story else 0.45
+        chance = 0.8 if delivery.story else 0.45
         main = next((i for i in delivery.items if i.sku == CAMPAIGN_SKU), delivery.items[0])
         at = delivery.promised_at + timedelta(
             hours=rng.uniform(10, 24 * max(delivery.days_late, 1))
@@ -1405,7 +1405,8 @@ class _WorldBuilder:
     ) -> None:
         rng = self.rng
         late = delivery.days_late
-        chance = 0.4 if problem else 0.38 if late >= 3 else 0.2
+        # Angry customers write reviews: the campaign's late sofas most of all.
+        chance = 0.6 if delivery.story and late else 0.4 if problem or late >= 3 else 0.2
         if rng.random() >= chance or delivery.delivered_at is None:
             return
         if problem and problem not in ("invoice", "warranty", "stock", "assembly_help"):
