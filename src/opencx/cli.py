@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -176,8 +177,10 @@ def demo(
             if auth_service.count_organizations(session):
                 typer.echo("organizations exist already; demo not loaded")
                 return
-    typer.echo(f"building the demo world: {customers} customers, seed {seed}")
+    typer.echo(f"demo world of {customers} customers, seed {seed}")
+    started = time.perf_counter()
     world = build_world(customers=customers, seed=seed)
+    typer.echo(f"  world simulated: {time.perf_counter() - started:.1f} s")
     try:
         report = load_world(world, on_phase=lambda name, s: typer.echo(f"  {name}: {s:.1f} s"))
     except Conflict as exc:

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -19,6 +19,7 @@ from opencx.analytics.engine import duckdb_path
 from opencx.analytics.sync import OVERLAP, sync_to_analytics
 from opencx.analytics.tables import ANALYTICS_TABLES
 from opencx.analytics.tasks import sync_job
+from opencx.auth.models import Organization
 from opencx.cli import app as cli
 from opencx.commerce import service as commerce
 from opencx.commerce.models import DeliveryStatus
@@ -354,6 +355,37 @@ def test_a_row_committed_late_is_caught_by_the_overlap_and_older_ones_by_a_full_
     with _store() as store:
         types = store.execute("SELECT event_id, type FROM events ORDER BY event_id").fetchall()
     assert types[:2] == [("ev-0", "purchase"), ("ev-1", "purchase")]
+
+
+def test_a_full_sync_removes_rows_gone_from_the_operational_store(
+    db_session: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # given two synced organizations
+    _shop(db_session, tenant.org_id)
+    _shop(db_session, other_tenant.org_id)
+    db_session.commit()
+    sync_to_analytics()
+
+    # when one organization is deleted (its rows go with it) and both kinds of sync run
+    db_session.execute(delete(Organization).where(Organization.id == other_tenant.org_id))
+    db_session.commit()
+    incremental = sync_to_analytics()
+    full = sync_to_analytics(full=True)
+
+    # then only the full sync notices, and removes exactly that organization's rows
+    assert sum(incremental.removed.values()) == 0
+    assert full.removed == {
+        **{table.name: 0 for table in ANALYTICS_TABLES},
+        "products": 2,
+        "orders": 5,
+        "order_lines": 7,
+        "deliveries": 5,
+        "delivery_status_changes": 9,
+    }
+    assert full.total == 0
+    with _store() as store:
+        org_ids = store.execute("SELECT DISTINCT org_id FROM orders").fetchall()
+    assert org_ids == [(tenant.org_id,)]
 
 
 def test_units_sold_per_product_per_week(

@@ -11,6 +11,10 @@ class SyncReport(BaseModel):
     copied: dict[str, int] = Field(
         default_factory=dict, description="rows new or changed since the last sync, per table"
     )
+    removed: dict[str, int] = Field(
+        default_factory=dict,
+        description="rows gone from the operational store, per table (found by full syncs only)",
+    )
 
     @property
     def total(self) -> int:

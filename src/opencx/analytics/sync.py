@@ -4,7 +4,9 @@ Each table keeps a watermark (the newest `updated_at` copied) in the analytics s
 `_sync_state`. A sync reads rows with `updated_at >= watermark - OVERLAP` in batches, skips
 those whose (id, updated_at) the store already holds, and upserts the rest by id. The overlap
 catches rows committed late by concurrent writers with an older `updated_at`; re-reading them
-is harmless. The operational store is only read, never written.
+is harmless. A full sync (the first one, or `full=True`) also removes rows that are gone from
+the operational store, such as those of a deleted organization. The operational store is only
+read, never written.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ def sync_to_analytics(
             store.execute(SYNC_STATE_DDL)
             for table in ANALYTICS_TABLES:
                 since = None if full else _since(store, table)
-                report.copied[table.name] = _sync_table(store, source, table, since, batch_size)
+                copied, removed = _sync_table(store, source, table, since, batch_size)
+                report.copied[table.name] = copied
+                report.removed[table.name] = removed
     finally:
         if database_url:
             engine.dispose()
@@ -82,23 +86,33 @@ def _sync_table(
     table: AnalyticsTable,
     since: datetime | None,
     batch_size: int,
-) -> int:
-    """Upsert one table's rows batch by batch, then move its watermark.
+) -> tuple[int, int]:
+    """Upsert one table's rows batch by batch, then move its watermark; rows copied and removed.
 
     Each batch commits on its own, so DuckDB never holds a million uncommitted rows in memory;
     the watermark moves only once every batch is in, so an interrupted sync re-reads them all.
     """
-    copied = 0
+    full = since is None
+    if full:
+        store.execute("CREATE OR REPLACE TEMP TABLE sync_seen (id BIGINT)")
+    copied = removed = 0
     for batch in _read_batches(source, table, since, batch_size):
         with _transaction(store):
-            copied += _upsert(store, table, batch)
+            copied += _upsert(store, table, batch, remember_ids=full)
     with _transaction(store):
+        if full:
+            # Read as one snapshot: a held row missing from it was deleted at the source.
+            gone = store.execute(
+                f'DELETE FROM "{table.name}" WHERE id NOT IN (SELECT id FROM sync_seen)'
+            ).fetchone()
+            removed = int(gone[0]) if gone else 0
+            store.execute("DROP TABLE sync_seen")
         store.execute(
             "INSERT OR REPLACE INTO _sync_state "
             f'SELECT ?, max(updated_at), now() FROM "{table.name}" HAVING count(*) > 0',
             [table.name],
         )
-    return copied
+    return copied, removed
 
 
 @contextmanager
@@ -133,7 +147,9 @@ def _read_batches(
         yield pa.table(arrays, names=list(table.schema.names))
 
 
-def _upsert(store: duckdb.DuckDBPyConnection, table: AnalyticsTable, batch: pa.Table) -> int:
+def _upsert(
+    store: duckdb.DuckDBPyConnection, table: AnalyticsTable, batch: pa.Table, *, remember_ids: bool
+) -> int:
     """Replace rows by id with the batch's rows, skipping rows already copied unchanged."""
     names = ", ".join(f'"{name}"' for name in table.schema.names)
     casts = ", ".join(f'{_cast(name, dtype)} AS "{name}"' for name, dtype in table.schema.items())
@@ -144,6 +160,8 @@ def _upsert(store: duckdb.DuckDBPyConnection, table: AnalyticsTable, batch: pa.T
             f'FROM incoming) AS batch WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" AS held '
             "WHERE held.id = batch.id AND held.updated_at = batch.updated_at)"
         )
+        if remember_ids:
+            store.execute("INSERT INTO sync_seen SELECT CAST(id AS BIGINT) FROM incoming")
     finally:
         store.unregister("incoming")
     store.execute(f'DELETE FROM "{table.name}" WHERE id IN (SELECT id FROM sync_changed)')
