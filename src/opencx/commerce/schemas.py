@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from opencx.commerce.models import DeliveryStatus, OrderChannel, PaymentKind, ProductKind
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+# Offsets are accepted on input and turned into UTC, the only zone OpenCX keeps.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -53,14 +55,14 @@ class PaymentIn(BaseModel):
     kind: PaymentKind = PaymentKind.payment
     amount: Amount
     method: str = Field(default="", max_length=50)
-    occurred_at: AwareDatetime
+    occurred_at: UtcDatetime
 
 
 class DeliveryStatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: DeliveryStatus
-    occurred_at: AwareDatetime
+    occurred_at: UtcDatetime
     note: str = Field(default="", max_length=500)
 
 
@@ -69,7 +71,7 @@ class DeliveryIn(BaseModel):
 
     carrier: str = Field(default="", max_length=100)
     tracking_code: str | None = Field(default=None, max_length=100)
-    promised_at: AwareDatetime
+    promised_at: UtcDatetime
     status_history: list[DeliveryStatusIn] = Field(default_factory=list)
 
 
@@ -83,7 +85,7 @@ class OrderIn(BaseModel):
     channel: OrderChannel
     store: str | None = Field(default=None, max_length=100)
     country: CountryCode | None = None
-    placed_at: AwareDatetime
+    placed_at: UtcDatetime
     currency: CurrencyCode = "EUR"
     lines: list[OrderLineIn] = Field(min_length=1)
     payments: list[PaymentIn] = Field(default_factory=list)

@@ -478,6 +478,7 @@ def record_delivery_status(
     """Append a status to a delivery's history; the latest status (by time) becomes current."""
     if occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at", "must include a timezone")
+    occurred_at = occurred_at.astimezone(UTC)
     delivery = get_delivery(session, org_id=org_id, delivery_id=delivery_id)
     latest = session.scalar(
         select(func.max(DeliveryStatusChange.occurred_at)).where(

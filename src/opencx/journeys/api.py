@@ -90,9 +90,10 @@ def _event_batch_schema() -> dict[str, Any]:
     responses={413: {"description": "more events than OPENCX_EVENTS_MAX_BATCH; nothing stored"}},
 )
 def ingest_events(
-    events: Annotated[list[dict[str, Any]], Depends(read_event_batch)],
     principal: ApiPrincipal,
     db: DbSession,
+    # After the principal: a caller without a valid key gets 401 before the body is read.
+    events: Annotated[list[dict[str, Any]], Depends(read_event_batch)],
 ) -> EventIngestResult:
     """Store events idempotently by event_id; invalid items are reported by index and skipped."""
     return service.ingest_events(db, org_id=principal.org_id, items=events)
