@@ -506,7 +506,7 @@ class _WorldBuilder:
         recent = shopper.last_order_at and shopper.last_order_at >= self.end - timedelta(days=120)
         if shopper.orders >= 4 and recent:
             segments.append("loyal")
-        lapsed = shopper.last_order_at and shopper.last_order_at < self.end - timedelta(days=150)
+        lapsed = shopper.last_order_at and shopper.last_order_at < self.end - timedelta(days=180)
         unhappy_since = shopper.unhappy_at and (
             shopper.last_order_at is None or shopper.last_order_at <= shopper.unhappy_at
         )
