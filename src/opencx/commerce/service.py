@@ -130,15 +130,15 @@ class _References:
 def _load_references(session: Session, org_id: int, orders: Sequence[OrderIn]) -> _References:
     refs = _References(product_ids={}, customer_ids=set())
     for skus in _chunks(line.sku for order in orders for line in order.lines):
-        query = select(Product.sku, Product.id).where(
+        products = select(Product.sku, Product.id).where(
             Product.org_id == org_id, Product.sku.in_(skus)
         )
-        refs.product_ids.update((sku, pid) for sku, pid in session.execute(query))
+        refs.product_ids.update((sku, pid) for sku, pid in session.execute(products))
     wanted = (order.customer_id for order in orders if order.customer_id is not None)
     for ids in _chunks(wanted):
         # Read-only existence check; customers/ owns writes to this table.
-        query = select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(ids))
-        refs.customer_ids.update(session.scalars(query))
+        customers = select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(ids))
+        refs.customer_ids.update(session.scalars(customers))
     return refs
 
 

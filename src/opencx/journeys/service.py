@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -146,15 +146,18 @@ class _EventInsert:
 def _event_insert(dialect: Dialect) -> _EventInsert:
     table = _table(Event)
     if dialect.name == "postgresql":
-        insert = postgresql.insert(table)
-        sql_dialect = dialect
+        compiled = (
+            postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=["org_id", "event_id"])
+            .compile(dialect=dialect, column_keys=_EVENT_COLUMNS)
+        )
     else:
-        insert = sqlite.insert(table)
         # Named parameters, so rows go to the driver as the dicts they are built as.
-        sql_dialect = sqlite.dialect(paramstyle="named")
-    compiled = insert.on_conflict_do_nothing(index_elements=["org_id", "event_id"]).compile(
-        dialect=sql_dialect, column_keys=_EVENT_COLUMNS
-    )
+        compiled = (
+            sqlite.insert(table)
+            .on_conflict_do_nothing(index_elements=["org_id", "event_id"])
+            .compile(dialect=sqlite.dialect(paramstyle="named"), column_keys=_EVENT_COLUMNS)
+        )
     # The dialect's own variant of the column type: on SQLite it writes SQLAlchemy's text format.
     time_type = table.c.occurred_at.type.dialect_impl(dialect)
     to_db_time = time_type.bind_processor(dialect) or (lambda value: value)
@@ -186,12 +189,12 @@ def ingest_events(
     wanted = {event.get("customer_id") for _, event in valid} - {None}
     customer_ids: set[int] = set()
     if wanted:
-        # A read-only existence check; customers/ owns all writes to this table.
-        customer_ids.update(
-            session.scalars(
-                select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(wanted))
-            )
+        # A read-only existence check; customers/ owns all writes to this table. The ids go in
+        # as one expanding parameter: coercing hundreds of literals one by one cost more.
+        query = select(Customer.id).where(
+            Customer.org_id == org_id, Customer.id.in_(bindparam("wanted", expanding=True))
         )
+        customer_ids.update(session.scalars(query, {"wanted": list(wanted)}))
 
     insert = _event_insert(session.get_bind().dialect)
     now = utcnow()
