@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 import ibis.expr.datatypes as dt
@@ -60,7 +61,7 @@ def sync_to_analytics(
     report = SyncReport()
     try:
         with _sync_lock, analytics_connection(analytics_url) as backend, engine.connect() as source:
-            store: duckdb.DuckDBPyConnection = backend.con  # type: ignore[attr-defined]
+            store: duckdb.DuckDBPyConnection = backend.con
             store.execute(SYNC_STATE_DDL)
             for table in ANALYTICS_TABLES:
                 since = None if full else _since(store, table)
@@ -130,7 +131,7 @@ def _read_batches(
     source: sa.Connection, table: AnalyticsTable, since: datetime | None, batch_size: int
 ) -> Iterator[pa.Table]:
     """Stream the table's allowed columns as Arrow batches of raw driver values."""
-    columns = []
+    columns: list[sa.ColumnElement[Any]] = []
     for name in table.schema.names:
         column = table.source.c[name]
         if isinstance(column.type, sa.JSON):
