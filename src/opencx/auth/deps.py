@@ -31,7 +31,10 @@ def get_db() -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function" commits before the response is sent: with the default ("request") the
+# commit ran after it, so a client following a redirect (login -> overview) or reading right
+# after a 201 could miss the write, and a failing commit came after a success answer.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def require_api_principal(
