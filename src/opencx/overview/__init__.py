@@ -1,0 +1,1 @@
+"""The overview dashboard: headline figures composed from the domains' services."""
