@@ -146,7 +146,6 @@ class _Shopper:
     spent_eur: Decimal = Decimal(0)
     last_order_at: datetime | None = None
     unhappy_at: datetime | None = None  # the last time something went badly wrong
-    anonymous_id: str | None = None
     channels: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -642,7 +641,6 @@ class _WorldBuilder:
         anon = None
         if rng.random() < 0.75:
             anon = f"anon-{rng.getrandbits(64):016x}"
-            shopper.anonymous_id = anon
             signup_day = self._offset(shopper.signup_at)
             for _ in range(rng.randint(1, 3)):
                 day = rng.randint(max(signup_day - 21, 0), max(signup_day, 0))
@@ -724,7 +722,7 @@ class _WorldBuilder:
         """Campaign ads seen by customers who did not buy: the campaign's reach."""
         signup_day = self._offset(shopper.signup_at)
         if self.rng.random() < 0.12 and signup_day < hi:
-            day = self.rng.randrange(max(lo, signup_day), hi) if signup_day < hi else lo
+            day = self.rng.randrange(max(lo, signup_day), hi)
             device, session = self._web_device(shopper), self._session_id()
             at = max(self._moment(day, "online"), shopper.signup_at + timedelta(minutes=1))
             self._awareness(at, shopper, device, session, None, self.campaign.key, CAMPAIGN_SKU)
@@ -1059,7 +1057,7 @@ class _WorldBuilder:
             if bulky
             else placed + timedelta(hours=rng.randint(3, 20))
         )
-        history = [{"status": "ordered", "occurred_at": placed, "note": ""}]
+        history: list[dict[str, Any]] = [{"status": "ordered", "occurred_at": placed, "note": ""}]
         history.append(
             {
                 "status": "shipped",
