@@ -76,6 +76,7 @@ def settings_env(
     monkeypatch.setenv("OPENCX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("OPENCX_ANALYTICS_URL", f"duckdb:///{tmp_path / 'analytics.duckdb'}")
     monkeypatch.setenv("OPENCX_ENVIRONMENT", "test")
+    monkeypatch.setenv("OPENCX_ANALYTICS_SYNC_SECONDS", "0")
     reset_caches()
     yield tmp_path
     _empty_all_tables()

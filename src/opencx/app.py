@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,9 +13,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from opencx import __version__
+from opencx.analytics.engine import AnalyticsUnavailable
+from opencx.analytics.tasks import sync_periodically
 from opencx.auth.deps import LoginRequired
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
+from opencx.settings import get_settings
 from opencx.web.templating import WEB_DIR, render
 
 
@@ -48,6 +54,28 @@ def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
+def _analytics_unavailable(request: Request, exc: Exception) -> Response:
+    message = f"analytics store unavailable: {exc}"
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=503)
+    return render(request, "error.html", 503, message=message)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    interval = get_settings().analytics_sync_seconds
+    stop = threading.Event()
+    if interval:
+        threading.Thread(
+            target=sync_periodically,
+            kwargs={"interval_seconds": interval, "stop": stop},
+            name="opencx-analytics-sync",
+            daemon=True,
+        ).start()
+    yield
+    stop.set()
+
+
 def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
@@ -62,12 +90,14 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(AnalyticsUnavailable, _analytics_unavailable)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

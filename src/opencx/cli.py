@@ -13,7 +13,7 @@ from opencx import migrate as migrations
 from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.db import session_scope
-from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME
+from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME, ORGANIZATION_SLUG
 from opencx.demo.load import load_world
 from opencx.demo.world import build_world
 from opencx.errors import Conflict, InvalidInput, NotFound
@@ -174,9 +174,15 @@ def demo(
     """Load the demo world: a year of Noordwind Home & Living's customers, orders and journeys."""
     if if_empty:
         with session_scope() as session:
-            if auth_service.count_organizations(session):
-                typer.echo("organizations exist already; demo not loaded")
-                return
+            organizations = auth_service.count_organizations(session)
+            demo_loaded = bool(
+                organizations and auth_service.find_organization_id(session, slug=ORGANIZATION_SLUG)
+            )
+        if organizations:
+            typer.echo("organizations exist already; demo not loaded")
+            if demo_loaded:
+                _print_demo_login()
+            return
     typer.echo(f"demo world of {customers} customers, seed {seed}")
     started = time.perf_counter()
     world = build_world(customers=customers, seed=seed)
@@ -186,6 +192,15 @@ def demo(
     except Conflict as exc:
         raise _fail(f"{exc}; the demo loads into a database without it") from exc
     typer.echo(", ".join(f"{count} {what}" for what, count in report.rows.items()))
+    from opencx.analytics.sync import sync_to_analytics
+
+    started = time.perf_counter()
+    synced = sync_to_analytics()
+    typer.echo(f"  analytics store: {synced.total} rows in {time.perf_counter() - started:.1f} s")
+    _print_demo_login()
+
+
+def _print_demo_login() -> None:
     settings = get_settings()
     typer.echo(f"\n{ORGANIZATION_NAME} is ready: http://{settings.host}:{settings.port}/login")
     for email, name, role in DEMO_USERS:

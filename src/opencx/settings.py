@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         description="duckdb:///path or clickhouse://...; default a DuckDB file beside SQLite",
     )
     secret_key: str = Field(default="", description="Signs sessions and tokens; generated if unset")
+    analytics_sync_seconds: int = Field(
+        default=60, ge=0, description="How often the server copies new rows to analytics; 0 = never"
+    )
     jobs_backend: Literal["inline", "celery"] = "inline"
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"

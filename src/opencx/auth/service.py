@@ -62,6 +62,10 @@ def get_organization_by_slug(session: Session, *, slug: str) -> Organization:
     return org
 
 
+def find_organization_id(session: Session, *, slug: str) -> int | None:
+    return session.scalar(select(Organization.id).where(Organization.slug == slug))
+
+
 def create_user(
     session: Session, *, org_id: int, email: str, name: str, role: Role, password: str
 ) -> User:
