@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
+import annotated_types
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
@@ -21,6 +22,12 @@ from sqlalchemy.orm import (
 from sqlalchemy.types import TypeDecorator
 
 from opencx.settings import get_settings
+
+# An id as accepted from outside (path, query, body): positive and within a 64-bit integer, so
+# a huge number is a 422 naming the field rather than an overflow in the database driver.
+RowId = Annotated[int, annotated_types.Ge(1), annotated_types.Le(2**63 - 1)]
+# How many rows a listing skips; bounded the same way.
+RowOffset = Annotated[int, annotated_types.Ge(0), annotated_types.Le(2**63 - 1)]
 
 # SQLite only auto-increments INTEGER PRIMARY KEY, so big ids are plain INTEGER there.
 BigId = BigInteger().with_variant(Integer, "sqlite")

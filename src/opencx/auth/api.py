@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from opencx.auth import service
 from opencx.auth.deps import ApiPrincipal, DbSession
 from opencx.auth.schemas import ApiKeyCreated, ApiKeyOut, OrganizationOut, Principal
+from opencx.db import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -40,7 +41,7 @@ def create_api_key(body: ApiKeyCreate, principal: ApiPrincipal, db: DbSession) -
 
 
 @router.delete("/api-keys/{api_key_id}", response_model=ApiKeyOut)
-def revoke_api_key(api_key_id: int, principal: ApiPrincipal, db: DbSession) -> ApiKeyOut:
+def revoke_api_key(api_key_id: RowId, principal: ApiPrincipal, db: DbSession) -> ApiKeyOut:
     return ApiKeyOut.model_validate(
         service.revoke_api_key(db, org_id=principal.org_id, api_key_id=api_key_id)
     )

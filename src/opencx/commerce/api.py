@@ -23,12 +23,13 @@ from opencx.commerce.schemas import (
     ProductOut,
     UnitsSoldRow,
 )
+from opencx.db import RowId, RowOffset
 from opencx.ingestion import ImportReport
 
 router = APIRouter(prefix="/api/v1", tags=["commerce"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[RowOffset, Query()]
 
 
 @router.get("/products", response_model=list[ProductOut])
@@ -46,7 +47,7 @@ def upsert_products(body: ProductBatch, principal: ApiPrincipal, db: DbSession) 
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def read_product(product_id: int, principal: ApiPrincipal, db: DbSession) -> ProductOut:
+def read_product(product_id: RowId, principal: ApiPrincipal, db: DbSession) -> ProductOut:
     product = service.get_product(db, org_id=principal.org_id, product_id=product_id)
     return ProductOut.model_validate(product)
 
@@ -76,7 +77,7 @@ def import_orders(
 def list_orders(
     principal: ApiPrincipal,
     db: DbSession,
-    customer_id: int | None = None,
+    customer_id: RowId | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[OrderOut]:
@@ -91,7 +92,7 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)
-def read_order(order_id: int, principal: ApiPrincipal, db: DbSession) -> OrderDetail:
+def read_order(order_id: RowId, principal: ApiPrincipal, db: DbSession) -> OrderDetail:
     return service.get_order_detail(db, org_id=principal.org_id, order_id=order_id)
 
 
@@ -99,7 +100,7 @@ def read_order(order_id: int, principal: ApiPrincipal, db: DbSession) -> OrderDe
     "/orders/{order_id}/payments", response_model=PaymentOut, status_code=status.HTTP_201_CREATED
 )
 def record_payment(
-    order_id: int, body: PaymentIn, principal: ApiPrincipal, db: DbSession
+    order_id: RowId, body: PaymentIn, principal: ApiPrincipal, db: DbSession
 ) -> PaymentOut:
     payment = service.record_payment(db, org_id=principal.org_id, order_id=order_id, payment=body)
     return PaymentOut.model_validate(payment)
@@ -107,7 +108,7 @@ def record_payment(
 
 @router.post("/deliveries/{delivery_id}/status", response_model=DeliveryOut)
 def record_delivery_status(
-    delivery_id: int, body: DeliveryStatusIn, principal: ApiPrincipal, db: DbSession
+    delivery_id: RowId, body: DeliveryStatusIn, principal: ApiPrincipal, db: DbSession
 ) -> DeliveryOut:
     delivery = service.record_delivery_status(
         db,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from opencx.commerce.models import DeliveryStatus, OrderChannel, PaymentKind, ProductKind
+from opencx.db import RowId
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 # Offsets are accepted on input and turned into UTC, the only zone OpenCX keeps.
@@ -81,7 +82,7 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str = Field(min_length=1, max_length=100)
-    customer_id: int | None = None
+    customer_id: RowId | None = None
     channel: OrderChannel
     store: str | None = Field(default=None, max_length=100)
     country: CountryCode | None = None

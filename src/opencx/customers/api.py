@@ -25,7 +25,7 @@ from opencx.customers.schemas import (
     MergeIn,
 )
 from opencx.customers.timeline import TimelineEntry
-from opencx.db import utcnow
+from opencx.db import RowId, RowOffset, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -38,7 +38,7 @@ def list_customers(
     country: Annotated[str | None, Query(max_length=2)] = None,
     segment: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> CustomerPage:
     return service.list_customer_summaries(
         db,
@@ -70,25 +70,27 @@ def upsert_customer(
 
 
 @router.get("/customers/{customer_id}", response_model=Customer360)
-def read_customer(customer_id: int, principal: ApiPrincipal, db: DbSession) -> Customer360:
+def read_customer(customer_id: RowId, principal: ApiPrincipal, db: DbSession) -> Customer360:
     return service.get_customer_360(db, org_id=principal.org_id, customer_id=customer_id)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(
-    customer_id: int, body: CustomerPatch, principal: ApiPrincipal, db: DbSession
+    customer_id: RowId, body: CustomerPatch, principal: ApiPrincipal, db: DbSession
 ) -> CustomerOut:
     service.update_customer(db, org_id=principal.org_id, customer_id=customer_id, changes=body)
     return service.get_customer_profile(db, org_id=principal.org_id, customer_id=customer_id)
 
 
 @router.get("/customers/{customer_id}/timeline", response_model=list[TimelineEntry])
-def read_timeline(customer_id: int, principal: ApiPrincipal, db: DbSession) -> list[TimelineEntry]:
+def read_timeline(
+    customer_id: RowId, principal: ApiPrincipal, db: DbSession
+) -> list[TimelineEntry]:
     return service.get_customer_timeline(db, org_id=principal.org_id, customer_id=customer_id)
 
 
 @router.get("/customers/{customer_id}/consent", response_model=list[ConsentState])
-def read_consent(customer_id: int, principal: ApiPrincipal, db: DbSession) -> list[ConsentState]:
+def read_consent(customer_id: RowId, principal: ApiPrincipal, db: DbSession) -> list[ConsentState]:
     return service.get_consent_state(db, org_id=principal.org_id, customer_id=customer_id)
 
 
@@ -98,7 +100,7 @@ def read_consent(customer_id: int, principal: ApiPrincipal, db: DbSession) -> li
     status_code=status.HTTP_201_CREATED,
 )
 def record_consent(
-    customer_id: int, body: ConsentIn, principal: ApiPrincipal, db: DbSession
+    customer_id: RowId, body: ConsentIn, principal: ApiPrincipal, db: DbSession
 ) -> ConsentRecordOut:
     record = service.record_consent(
         db, org_id=principal.org_id, customer_id=customer_id, consent=body
@@ -108,7 +110,7 @@ def record_consent(
 
 @router.get("/customers/{customer_id}/may-contact", response_model=ContactPermission)
 def read_may_contact(
-    customer_id: int,
+    customer_id: RowId,
     purpose: ConsentPurpose,
     channel: ConsentChannel,
     principal: ApiPrincipal,
@@ -135,7 +137,7 @@ def read_may_contact(
     status_code=status.HTTP_201_CREATED,
 )
 def merge_customer(
-    customer_id: int, body: MergeIn, principal: ApiPrincipal, db: DbSession
+    customer_id: RowId, body: MergeIn, principal: ApiPrincipal, db: DbSession
 ) -> CustomerMergeOut:
     merge = service.merge_customers(
         db,
@@ -149,12 +151,14 @@ def merge_customer(
 
 
 @router.get("/customers/{customer_id}/export")
-def export_customer(customer_id: int, principal: ApiPrincipal, db: DbSession) -> dict[str, Any]:
+def export_customer(customer_id: RowId, principal: ApiPrincipal, db: DbSession) -> dict[str, Any]:
     return service.export_customer(db, org_id=principal.org_id, customer_id=customer_id)
 
 
 @router.post("/customers/{customer_id}/erase", response_model=CustomerErasureOut)
-def erase_customer(customer_id: int, principal: ApiPrincipal, db: DbSession) -> CustomerErasureOut:
+def erase_customer(
+    customer_id: RowId, principal: ApiPrincipal, db: DbSession
+) -> CustomerErasureOut:
     erasure = service.erase_customer(
         db, org_id=principal.org_id, customer_id=customer_id, requested_by=principal.label
     )

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from opencx.customers.models import ConsentChannel, ConsentPurpose, ConsentStatus, IdentityKind
 from opencx.customers.timeline import TimelineEntry
-from opencx.db import utcnow
+from opencx.db import RowId, utcnow
 
 LANGUAGE_CODES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
 COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
@@ -330,7 +330,7 @@ class Customer360(BaseModel):
 
 
 class MergeIn(BaseModel):
-    merged_id: int = Field(
+    merged_id: RowId = Field(
         description="the duplicate profile; it is folded into the path's customer"
     )
     reason: str = Field(default="", max_length=500)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 
 from opencx.auth.deps import ApiPrincipal, DbSession
+from opencx.db import RowId, RowOffset
 from opencx.errors import InvalidInput
 from opencx.journeys import service
 from opencx.journeys.schemas import (
@@ -40,7 +41,7 @@ def upsert_touchpoints(
 
 
 @router.get("/touchpoints/{touchpoint_id}", response_model=TouchpointOut)
-def read_touchpoint(touchpoint_id: int, principal: ApiPrincipal, db: DbSession) -> TouchpointOut:
+def read_touchpoint(touchpoint_id: RowId, principal: ApiPrincipal, db: DbSession) -> TouchpointOut:
     touchpoint = service.get_touchpoint(db, org_id=principal.org_id, touchpoint_id=touchpoint_id)
     return TouchpointOut.model_validate(touchpoint)
 
@@ -103,9 +104,9 @@ def ingest_events(
 def list_events(
     principal: ApiPrincipal,
     db: DbSession,
-    customer_id: int | None = None,
+    customer_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> list[EventOut]:
     events = service.list_events(
         db,

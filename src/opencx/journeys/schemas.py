@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, w
 # pydantic needs typing_extensions' TypedDict before Python 3.12.
 from typing_extensions import TypedDict
 
+from opencx.db import RowId
 from opencx.ingestion import RowError
 from opencx.journeys.models import Department, JourneyStage
 
@@ -51,7 +52,7 @@ class EventIn(TypedDict):
     """One event as a tracker sends it; `touchpoint` is the touchpoint's key."""
 
     event_id: Annotated[str, Field(min_length=1, max_length=100, description="idempotency key")]
-    customer_id: NotRequired[Annotated[int, Field(gt=0)] | None]
+    customer_id: NotRequired[RowId | None]
     anonymous_id: NotRequired[Annotated[str, Field(min_length=1, max_length=100)] | None]
     session_id: NotRequired[Annotated[str, Field(max_length=100)] | None]
     touchpoint: Annotated[str, Field(min_length=1, max_length=100)]
