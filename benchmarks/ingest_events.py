@@ -7,7 +7,9 @@ Starts `uvicorn opencx.app:create_app` in a subprocess on a free localhost port 
 fresh SQLite file in a temporary folder (or, with --postgres, a fresh PostgreSQL database made
 through ADMIN_URL and dropped afterwards), posts the batches with httpx and prints events/s;
 then posts the very same batches again (every event a duplicate) and prints that too. It checks
-the counts the API answers and the rows stored, so a fast wrong answer cannot pass.
+the counts the API answers and the rows stored, so a fast wrong answer cannot pass. Beside
+wall-clock figures it prints the app server's CPU time per 1,000 events, which other load on
+the machine does not skew (the CPU of PostgreSQL's own processes is not in it).
 
 --ids chooses the event ids: `time` (time-ordered, like UUIDv7 from PostHog's tracker) or
 `random` (UUIDv4, like Segment's): random keys land all over the unique index, which costs
@@ -57,6 +59,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): a figure that load cannot skew."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time_ordered_id(rng: random.Random, at: datetime) -> str:
@@ -130,7 +138,7 @@ def prepare(url: str) -> tuple[str, list[int]]:
 
 @contextmanager
 def running_server(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
-    """The real app under uvicorn in a subprocess; yields its base URL."""
+    """The real app under uvicorn in a subprocess; yields its base URL and process id."""
     port = _free_port()
     env = {
         **os.environ,
@@ -154,7 +162,7 @@ def running_server(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -188,7 +196,9 @@ def post_all(
     return wall, latencies, totals
 
 
-def report(label: str, wall: float, latencies: list[float], totals: dict[str, int]) -> None:
+def report(
+    label: str, wall: float, cpu: float, latencies: list[float], totals: dict[str, int]
+) -> None:
     events = totals["received"]
     ordered = sorted(latencies)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
@@ -196,7 +206,9 @@ def report(label: str, wall: float, latencies: list[float], totals: dict[str, in
         f"  {label:<22} {events / wall:>9,.0f} events/s   {len(latencies)} requests in "
         f"{wall:.2f} s; per request median {statistics.median(latencies) * 1000:.1f} ms, "
         f"p95 {p95 * 1000:.1f} ms; accepted {totals['accepted']:,}, "
-        f"duplicates {totals['duplicates']:,}, rejected {totals['rejected']:,}"
+        f"duplicates {totals['duplicates']:,}, rejected {totals['rejected']:,}\n"
+        f"  {'':<22} server process CPU {cpu / events * 1e6:.1f} ms per 1,000 events "
+        f"= {events / cpu:,.0f} events per CPU-second"
     )
 
 
@@ -263,14 +275,17 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
     secret, customer_ids = prepare(url)
     bodies = make_batches(args.batches, args.ids, customer_ids)
     expected = args.batches * BATCH
-    with running_server(url, data_dir) as base:
+    with running_server(url, data_dir) as (base, pid):
+        cpu = _cpu_seconds(pid)
         wall, latencies, totals = post_all(base, secret, bodies, args.concurrency)
+        cpu, used = _cpu_seconds(pid), _cpu_seconds(pid) - cpu
         assert totals["accepted"] == expected and totals["duplicates"] == 0, totals
         assert totals["rejected"] == 0, totals
-        report("new events", wall, latencies, totals)
+        report("new events", wall, used, latencies, totals)
         wall, latencies, totals = post_all(base, secret, bodies, args.concurrency)
+        used = _cpu_seconds(pid) - cpu
         assert totals["accepted"] == 0 and totals["duplicates"] == expected, totals
-        report("re-post (duplicates)", wall, latencies, totals)
+        report("re-post (duplicates)", wall, used, latencies, totals)
     engine = make_engine(url)
     with engine.connect() as conn:
         stored = conn.scalar(sa.text("SELECT count(*) FROM events"))
