@@ -52,10 +52,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def live_server(database_url: str, settings_env: Path) -> Iterator[str]:
+def live_server(settings_env: Path) -> Iterator[str]:
     """The real app served by uvicorn on a free localhost port, against the test database."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("browser tests run on SQLite; the page tests cover PostgreSQL")
     from opencx.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -191,6 +189,17 @@ def test_phone_layout_collapses_the_menu_and_fits_the_screen(
     menu.click()
     assert nav.is_visible()
     page.screenshot(path=screenshots / "menu-open-phone.png")
+    # and a keyboard reaches the menu toggle (after the skip link and the brand) and closes it
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "nav-toggle"
+    page.keyboard.press("Space")
+    assert nav.is_visible()
+    page.keyboard.press("Space")
+    assert not nav.is_visible()
     # and the customer pages fit the screen: nothing wider than the phone
     for path, name in [("/customers", "customers"), (f"/customers/{shop.anna_id}", "customer")]:
         page.goto(path)
