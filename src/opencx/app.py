@@ -19,6 +19,7 @@ from opencx.auth.deps import LoginRequired
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
+from opencx.text_safety import RejectUnsafeText
 from opencx.web.templating import WEB_DIR, render
 
 
@@ -98,6 +99,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AnalyticsUnavailable, _analytics_unavailable)
+    app.add_middleware(RejectUnsafeText)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
