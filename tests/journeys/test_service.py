@@ -232,3 +232,24 @@ def test_ingesting_in_any_split_stores_each_event_id_once(
         .where(Event.org_id == journeys.org_id, Event.event_id.like(f"{prefix}-%"))
     )
     assert stored == len(set(ids))
+
+
+def test_fast_sqlite_time_text_matches_sqlalchemys_own_format() -> None:
+    # given aware datetimes in several zones, with and without microseconds
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from opencx.db import UTCDateTime
+    from opencx.journeys.service import sqlite_utc_text
+
+    processor = UTCDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    assert processor is not None
+    moments = [
+        datetime(2026, 11, 22, 7, 5, 3, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2))),
+        datetime(999, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+    ]
+    for moment in moments:
+        # then the fast text equals what SQLAlchemy writes for the same value
+        assert sqlite_utc_text(moment) == processor(moment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -158,10 +158,16 @@ def _event_insert(dialect: Dialect) -> _EventInsert:
             .on_conflict_do_nothing(index_elements=["org_id", "event_id"])
             .compile(dialect=sqlite.dialect(paramstyle="named"), column_keys=_EVENT_COLUMNS)
         )
-    # The dialect's own variant of the column type: on SQLite it writes SQLAlchemy's text format.
-    time_type = table.c.occurred_at.type.dialect_impl(dialect)
-    to_db_time = time_type.bind_processor(dialect) or (lambda value: value)
-    return _EventInsert(sql=compiled.string, to_db_time=to_db_time)
+    if dialect.name == "sqlite":
+        # SQLAlchemy's SQLite text format for UTC datetimes, written directly: its processor
+        # chain took 3 ms of a 1,000-event batch. tests/journeys check both agree.
+        return _EventInsert(sql=compiled.string, to_db_time=sqlite_utc_text)
+    return _EventInsert(sql=compiled.string, to_db_time=lambda value: value.astimezone(UTC))
+
+
+def sqlite_utc_text(value: datetime) -> str:
+    """An aware datetime as the UTC text SQLAlchemy stores on SQLite (YYYY-MM-DD HH:MM:SS.ffffff)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def ingest_events(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 06:44:51.557096
+Create Date: 2026-11-22 07:37:06.687950
 """
 
 from __future__ import annotations
@@ -391,6 +391,7 @@ def upgrade() -> None:
 
     op.create_table(
         "events",
+        sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("event_id", sa.String(length=100), nullable=False),
         sa.Column(
             "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
@@ -410,7 +411,6 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("org_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", opencx.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", opencx.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="SET NULL"),
@@ -423,13 +423,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "event_id", name="uq_event_id"),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_events_org_customer_time", ["org_id", "customer_id", "occurred_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_events_org_id"), ["org_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_events_touchpoint_id"), ["touchpoint_id"], unique=False
-        )
+        batch_op.create_index("ix_events_org_customer", ["org_id", "customer_id"], unique=False)
 
     op.create_table(
         "orders",
@@ -666,9 +660,7 @@ def downgrade() -> None:
 
     op.drop_table("orders")
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_events_touchpoint_id"))
-        batch_op.drop_index(batch_op.f("ix_events_org_id"))
-        batch_op.drop_index("ix_events_org_customer_time")
+        batch_op.drop_index("ix_events_org_customer")
 
     op.drop_table("events")
     with op.batch_alter_table("customer_merges", schema=None) as batch_op:
