@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 
 from opencx import __version__
 from opencx.analytics.engine import AnalyticsUnavailable
@@ -45,6 +46,15 @@ def _conflict(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return render(request, "error.html", 409, message=str(exc))
+
+
+def _integrity_error(request: Request, exc: Exception) -> Response:
+    # Two requests racing to create the same thing (same identity, same key): the loser's
+    # transaction is rolled back whole; nothing half-written, and retrying is safe.
+    message = "a concurrent request changed the same data; nothing was stored, please retry"
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=409)
+    return render(request, "error.html", 409, message=message)
 
 
 def _login_required(request: Request, exc: Exception) -> Response:
@@ -99,6 +109,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AnalyticsUnavailable, _analytics_unavailable)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_middleware(RejectUnsafeText)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

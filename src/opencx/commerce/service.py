@@ -41,8 +41,8 @@ from opencx.commerce.schemas import (
     ProductIn,
     UnitsSoldRow,
 )
+from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
-from opencx.customers.models import Customer
 from opencx.customers.timeline import TimelineEntry, register_timeline_source
 from opencx.db import utcnow
 from opencx.errors import InvalidInput, NotFound
@@ -134,11 +134,13 @@ def _load_references(session: Session, org_id: int, orders: Sequence[OrderIn]) -
             Product.org_id == org_id, Product.sku.in_(skus)
         )
         refs.product_ids.update((sku, pid) for sku, pid in session.execute(products))
-    wanted = (order.customer_id for order in orders if order.customer_id is not None)
-    for ids in _chunks(wanted):
-        # Read-only existence check; customers/ owns writes to this table.
-        customers = select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(ids))
-        refs.customer_ids.update(session.scalars(customers))
+    refs.customer_ids.update(
+        customers.find_existing_customer_ids(
+            session,
+            org_id=org_id,
+            customer_ids=(o.customer_id for o in orders if o.customer_id is not None),
+        )
+    )
     return refs
 
 

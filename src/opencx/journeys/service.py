@@ -10,13 +10,13 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
-from opencx.customers.models import Customer
 from opencx.customers.timeline import TimelineEntry, register_timeline_source
 from opencx.db import utcnow
 from opencx.errors import InvalidInput, NotFound
@@ -192,15 +192,11 @@ def ingest_events(
             )
         )
     }
-    wanted = {event.get("customer_id") for _, event in valid} - {None}
-    customer_ids: set[int] = set()
-    if wanted:
-        # A read-only existence check; customers/ owns all writes to this table. The ids go in
-        # as one expanding parameter: coercing hundreds of literals one by one cost more.
-        query = select(Customer.id).where(
-            Customer.org_id == org_id, Customer.id.in_(bindparam("wanted", expanding=True))
-        )
-        customer_ids.update(session.scalars(query, {"wanted": list(wanted)}))
+    customer_ids = customers.find_existing_customer_ids(
+        session,
+        org_id=org_id,
+        customer_ids=(e["customer_id"] for _, e in valid if e.get("customer_id") is not None),
+    )
 
     insert = _event_insert(session.get_bind().dialect)
     now = utcnow()
