@@ -15,7 +15,9 @@ class ImportReport(BaseModel):
     received: int = 0
     created: int = 0
     updated: int = 0
-    duplicates: int = Field(default=0, description="rows already stored (same id); not stored again")
+    duplicates: int = Field(
+        default=0, description="rows already stored (same id); not stored again"
+    )
     errors: list[RowError] = Field(default_factory=list)
 
     @property
