@@ -1,4 +1,4 @@
-"""The `opencx` command line: serve, migrate, demo, import, users, API keys."""
+"""The `opencx` command line: serve, migrate, demo, import, users, API keys, text analytics."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(import_app, name="import")
+text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
+app.add_typer(text_app, name="text")
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
 
@@ -250,3 +252,78 @@ def import_events(file: FileArgument, org: OrgOption) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+@text_app.command("analyze")
+def text_analyze(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts")],
+    lang: Annotated[str | None, typer.Option(help="Language code; detected if left out")] = None,
+) -> None:
+    """Print the language, sentiment and emotions of each text."""
+    from opencx.text import analyze
+
+    for text, result in zip(texts, analyze(texts, lang=lang), strict=True):
+        emotions = "  ".join(f"{name} {p:.2f}" for name, p in result.emotions.items())
+        typer.echo(
+            f"{text}\n  language {result.language} ({result.language_confidence:.2f})"
+            f"  sentiment {result.sentiment} ({result.sentiment_score:+.2f})"
+            f"  model {result.model}\n  {emotions}"
+        )
+
+
+@text_app.command("evaluate")
+def text_evaluate(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: text,label[,lang]")
+    ],
+) -> None:
+    """Print sentiment accuracy, macro-F1 and a confusion matrix per language for a labelled CSV."""
+    import csv
+
+    from opencx.text.evaluation import LabelledText, evaluate_sentiment
+
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise _fail(f"{file} lacks the column(s) {', '.join(sorted(missing))}")
+        examples = [
+            LabelledText(
+                row["text"], row["label"].strip().lower(), (row.get("lang") or "").strip() or None
+            )
+            for row in reader
+        ]
+    try:
+        reports = evaluate_sentiment(examples)
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    for language, report in reports.items():
+        typer.echo(f"== {language}\n{report.format()}\n")
+
+
+@text_app.command("train")
+def text_train(
+    data: Annotated[Path, typer.Option(help="XED data folder")] = Path("../shared/data/xed"),
+    language: Annotated[
+        list[str] | None, typer.Option("--language", help="Language to train (repeatable)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Models folder (default: the package's)")
+    ] = None,
+) -> None:
+    """Train the default sentiment and emotion models from XED and write their model cards."""
+    from opencx.text.model import MODELS_DIR
+    from opencx.text.training import TRAINED_LANGUAGES, train_language
+
+    if not (data / "AnnotatedData").is_dir():
+        raise _fail(f"{data} is not an XED data folder (no AnnotatedData/)")
+    for code in language or TRAINED_LANGUAGES:
+        metadata = train_language(data, code, output or MODELS_DIR)
+        sentiment = metadata["test"]["sentiment"]
+        figures = "  ".join(
+            f"{name} acc {r['accuracy']:.3f} F1 {r['macro_f1']:.3f}"
+            for name, r in sentiment.items()
+        )
+        typer.echo(
+            f"{code}: {figures}  emotion micro-F1 {metadata['test']['emotion_micro_f1']:.3f}"
+        )
