@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from opencx import __version__
 from opencx.analytics.engine import AnalyticsUnavailable
 from opencx.analytics.tasks import sync_periodically
-from opencx.auth.deps import LoginRequired
+from opencx.auth import service as auth_service
+from opencx.auth.deps import SESSION_COOKIE, LoginRequired, SignedIn
+from opencx.db import session_scope
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
@@ -28,10 +30,21 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _error_page(request: Request, status_code: int, *, message: str) -> Response:
+    """The error page, with the navigation when the visitor is signed in."""
+    token = request.cookies.get(SESSION_COOKIE)
+    current = None
+    if token:
+        with session_scope() as session:
+            found = auth_service.get_web_session(session, token=token)
+            current = SignedIn(user=found[1], web_session=found[0]) if found else None
+    return render(request, "error.html", status_code, message=message, current=current)
+
+
 def _not_found(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return JSONResponse({"detail": str(exc)}, status_code=404)
-    return render(request, "error.html", 404, message=str(exc))
+    return _error_page(request, 404, message=str(exc))
 
 
 def _invalid(request: Request, exc: Exception) -> Response:
@@ -39,13 +52,13 @@ def _invalid(request: Request, exc: Exception) -> Response:
     detail = [{"loc": ["body", *exc.field.split(".")], "msg": exc.reason, "type": "value_error"}]
     if _is_api(request):
         return JSONResponse({"detail": detail}, status_code=422)
-    return render(request, "error.html", 422, message=f"{exc.field}: {exc.reason}")
+    return _error_page(request, 422, message=f"{exc.field}: {exc.reason}")
 
 
 def _conflict(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return JSONResponse({"detail": str(exc)}, status_code=409)
-    return render(request, "error.html", 409, message=str(exc))
+    return _error_page(request, 409, message=str(exc))
 
 
 def _integrity_error(request: Request, exc: Exception) -> Response:
@@ -54,7 +67,7 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
     message = "a concurrent request changed the same data; nothing was stored, please retry"
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=409)
-    return render(request, "error.html", 409, message=message)
+    return _error_page(request, 409, message=message)
 
 
 def _login_required(request: Request, exc: Exception) -> Response:
@@ -69,7 +82,7 @@ def _analytics_unavailable(request: Request, exc: Exception) -> Response:
     message = f"analytics store unavailable: {exc}"
     if _is_api(request):
         return JSONResponse({"detail": message}, status_code=503)
-    return render(request, "error.html", 503, message=message)
+    return _error_page(request, 503, message=message)
 
 
 @asynccontextmanager

@@ -170,6 +170,8 @@ def test_customer_page_of_another_organization_is_not_found(
     assert other.status_code == missing.status_code == 404
     assert "Greta" not in other.text
     assert f"customer {shop.stranger_id} not found" in other.text
+    # and the error page keeps the navigation of the signed-in user
+    assert 'aria-label="Main"' in other.text
 
 
 def test_customer_page_shows_profile_identities_consent_orders_and_timeline(
