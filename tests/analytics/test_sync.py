@@ -246,6 +246,26 @@ def test_sync_copies_every_row_once_and_then_nothing(db_session: Session, tenant
     assert _count("order_lines") == 7
 
 
+def test_a_table_whose_columns_changed_is_rebuilt_and_copied_whole(
+    db_session: Session, tenant: Tenant
+) -> None:
+    # given a synced store whose customers table was made by an older OpenCX (a column fewer)
+    _customer(db_session, tenant.org_id)
+    db_session.commit()
+    sync_to_analytics()
+    with _store() as store:
+        store.execute('ALTER TABLE "customers" DROP COLUMN "city"')
+    # when the store is opened and synced again
+    report = sync_to_analytics()
+    # then the table has today's columns and all its rows again, not only new ones
+    assert report.copied["customers"] == 1
+    assert report.copied["events"] == 0
+    with _store() as store:
+        names = [row[0] for row in store.execute("DESCRIBE customers").fetchall()]
+    customers_table = next(t for t in ANALYTICS_TABLES if t.name == "customers")
+    assert names == list(customers_table.schema.names)
+
+
 def test_an_updated_delivery_status_propagates(db_session: Session, tenant: Tenant) -> None:
     # given a synced shop with an undelivered order
     _shop(db_session, tenant.org_id)

@@ -14,7 +14,7 @@ import duckdb
 import ibis
 from ibis.backends import BaseBackend
 
-from opencx.analytics.tables import ANALYTICS_TABLES
+from opencx.analytics.tables import ANALYTICS_TABLES, SYNC_STATE_DDL
 from opencx.settings import get_settings
 
 DUCKDB_PREFIX = "duckdb:///"
@@ -58,9 +58,29 @@ def _connect_duckdb(path: str) -> BaseBackend:
             f"cannot open the analytics store {path}: {exc}. A DuckDB file admits one process "
             "at a time; run the sync inside the server (jobs) or stop the other process."
         ) from exc
-    for table in ANALYTICS_TABLES:
-        backend.raw_sql(table.duckdb_ddl())
+    _create_tables(backend.con)
     return backend
+
+
+def _create_tables(store: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables; rebuild one whose columns changed in tables.py.
+
+    A rebuilt table loses its watermark, so the next sync copies it whole: adding a column
+    to an allow-list fills it for old rows too, instead of leaving them NULL.
+    """
+    store.execute(SYNC_STATE_DDL)
+    columns: dict[str, list[str]] = {}
+    for table_name, column_name in store.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        columns.setdefault(table_name, []).append(column_name)
+    for table in ANALYTICS_TABLES:
+        held = columns.get(table.name)
+        if held is not None and held != list(table.schema.names):
+            store.execute(f'DROP TABLE "{table.name}"')
+            store.execute("DELETE FROM _sync_state WHERE table_name = ?", [table.name])
+        store.execute(table.duckdb_ddl())
 
 
 @contextmanager

@@ -34,10 +34,6 @@ from opencx.db import get_engine, make_engine
 from opencx.settings import get_settings
 
 OVERLAP = timedelta(minutes=2)
-SYNC_STATE_DDL = (
-    "CREATE TABLE IF NOT EXISTS _sync_state (table_name VARCHAR PRIMARY KEY, "
-    "watermark TIMESTAMPTZ NOT NULL, synced_at TIMESTAMPTZ NOT NULL)"
-)
 
 # Two syncs in one process would conflict on the same DuckDB tables; the second waits.
 _sync_lock = threading.Lock()
@@ -62,7 +58,6 @@ def sync_to_analytics(
     try:
         with _sync_lock, analytics_connection(analytics_url) as backend, engine.connect() as source:
             store: duckdb.DuckDBPyConnection = backend.con
-            store.execute(SYNC_STATE_DDL)
             for table in ANALYTICS_TABLES:
                 since = None if full else _since(store, table)
                 copied, removed = _sync_table(store, source, table, since, batch_size)
