@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("auth", "customers", "commerce", "journeys")
+DOMAINS = ("auth", "customers", "commerce", "journeys", "surveys")
 
 
 def _import_if_present(module: str) -> None:

@@ -1,0 +1,1 @@
+"""Voice of the customer: surveys, versions, invitations and responses."""

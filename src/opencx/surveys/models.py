@@ -1,0 +1,103 @@
+"""Surveys, their immutable published versions, invitations with signed tokens, and responses."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opencx.db import Base, BigId, OrgRecord
+
+
+class SurveyKind(enum.StrEnum):
+    nps = "nps"
+    csat = "csat"
+    ces = "ces"
+    custom = "custom"
+
+
+class SurveyStatus(enum.StrEnum):
+    draft = "draft"
+    active = "active"
+    closed = "closed"
+
+
+class Survey(OrgRecord, Base):
+    __tablename__ = "surveys"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[SurveyKind] = mapped_column(Enum(SurveyKind, native_enum=False, length=20))
+    status: Mapped[SurveyStatus] = mapped_column(
+        Enum(SurveyStatus, native_enum=False, length=20), default=SurveyStatus.draft
+    )
+
+
+class SurveyVersion(OrgRecord, Base):
+    """The questions of a survey at one moment; once published it never changes."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="uq_survey_version_number"),)
+
+    survey_id: Mapped[int] = mapped_column(BigId, ForeignKey("surveys.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SurveyInvitation(OrgRecord, Base):
+    """A personal invitation: who is asked, about what (the source), and until when."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (Index("ix_survey_invitations_org_customer", "org_id", "customer_id"),)
+
+    survey_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("touchpoints.id", ondelete="SET NULL"), default=None
+    )
+    order_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None
+    )
+    # The service desk does not exist yet; its conversation id is kept as given.
+    conversation_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    agent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    team: Mapped[str | None] = mapped_column(String(100), default=None)
+    expires_at: Mapped[datetime]
+
+
+class SurveyResponse(OrgRecord, Base):
+    """The one response to an invitation; each submit updates it, so it never counts twice."""
+
+    __tablename__ = "survey_responses"
+
+    invitation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("survey_invitations.id", ondelete="CASCADE"), unique=True
+    )
+    survey_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(BigId, ForeignKey("survey_versions.id"))
+    customer_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="SET NULL"), default=None, index=True
+    )
+    # Copied from the invitation so metrics group by source without a join.
+    kind: Mapped[SurveyKind] = mapped_column(Enum(SurveyKind, native_enum=False, length=20))
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    touchpoint_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    agent_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    team: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The answer to the survey's first rating question (the NPS, CSAT or CES score).
+    score: Mapped[int | None] = mapped_column(Integer, default=None)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    completed: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime]

@@ -1,0 +1,193 @@
+"""Pydantic shapes of surveys, their questions in three languages, invitations and responses."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from opencx.customers.models import ConsentChannel
+from opencx.db import RowId
+from opencx.surveys.models import SurveyKind, SurveyStatus
+
+LANGUAGES = ("en", "nl", "pl")
+DEFAULT_LANGUAGE = "en"
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def survey_language(language: str | None) -> str:
+    """The language a customer's survey is shown in: theirs when offered, else English."""
+    code = (language or "").lower()[:2]
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class LocalizedText(BaseModel):
+    """One text in English (required), Dutch and Polish."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(min_length=1, max_length=1000)
+    nl: str | None = Field(default=None, min_length=1, max_length=1000)
+    pl: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    def in_language(self, language: str) -> str:
+        """The text in `language`, falling back to English."""
+        text: str | None = getattr(self, survey_language(language))
+        return text or self.en
+
+
+class QuestionKind(enum.StrEnum):
+    rating = "rating"
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+    free_text = "free_text"
+
+
+class ChoiceOption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=50, pattern=KEY_PATTERN)
+    text: LocalizedText
+
+
+class ShowIf(BaseModel):
+    """Show a question only when an earlier question's answer matches every criterion given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=50, pattern=KEY_PATTERN)
+    at_most: int | None = Field(default=None, ge=-1000, le=1000)
+    at_least: int | None = Field(default=None, ge=-1000, le=1000)
+    any_of: list[str] | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _has_a_criterion(self) -> Self:
+        if self.at_most is None and self.at_least is None and self.any_of is None:
+            raise ValueError("give at_most, at_least or any_of")
+        return self
+
+    def holds(self, answer: Any) -> bool:
+        """Whether an answer (None when unanswered) meets the condition."""
+        if answer is None:
+            return False
+        if self.any_of is not None:
+            chosen = set(answer) if isinstance(answer, list) else {answer}
+            return bool(chosen & set(self.any_of))
+        if not isinstance(answer, int):
+            return False
+        too_high = self.at_most is not None and answer > self.at_most
+        too_low = self.at_least is not None and answer < self.at_least
+        return not (too_high or too_low)
+
+
+class QuestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=50, pattern=KEY_PATTERN)
+    kind: QuestionKind
+    text: LocalizedText
+    required: bool = False
+    scale_min: int = Field(default=1, ge=0, le=10, description="rating questions only")
+    scale_max: int = Field(default=5, ge=1, le=10, description="rating questions only")
+    low_label: LocalizedText | None = None
+    high_label: LocalizedText | None = None
+    options: list[ChoiceOption] = Field(default_factory=list, max_length=30)
+    show_if: ShowIf | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.kind is QuestionKind.rating and self.scale_min >= self.scale_max:
+            raise ValueError("scale_min must be below scale_max")
+        choice = self.kind in (QuestionKind.single_choice, QuestionKind.multiple_choice)
+        if choice and len(self.options) < 2:
+            raise ValueError("a choice question needs at least two options")
+        if not choice and self.options:
+            raise ValueError("only choice questions have options")
+        if len({o.key for o in self.options}) != len(self.options):
+            raise ValueError("option keys must be unique")
+        return self
+
+
+class SurveyIn(BaseModel):
+    """A new survey: a template (nps, csat, ces) with its questions, or custom questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: SurveyKind = SurveyKind.custom
+    questions: list[QuestionIn] | None = Field(
+        default=None, min_length=1, max_length=50, description="default: the kind's template"
+    )
+
+
+class QuestionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[QuestionIn] = Field(min_length=1, max_length=50)
+
+
+class SurveyOut(BaseModel):
+    id: int
+    name: str
+    kind: SurveyKind
+    status: SurveyStatus
+    version_id: int
+    version: int = Field(description="the number of the newest version")
+    published_at: datetime | None = Field(description="when the newest version was published")
+    questions: list[QuestionIn]
+    created_at: datetime
+
+
+class InvitationIn(BaseModel):
+    """Invite one customer; the source says what the feedback is about and whom it credits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: RowId
+    channel: ConsentChannel = Field(description="where the invitation goes (not 'any')")
+    touchpoint_id: RowId | None = None
+    order_id: RowId | None = None
+    conversation_id: RowId | None = None
+    agent_id: RowId | None = Field(default=None, description="the user who served the customer")
+    team: str | None = Field(default=None, min_length=1, max_length=100)
+    valid_days: int = Field(default=14, ge=1, le=90)
+
+
+class InvitationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    survey_id: int
+    customer_id: int
+    channel: str
+    language: str
+    touchpoint_id: int | None
+    order_id: int | None
+    conversation_id: int | None
+    agent_id: int | None
+    team: str | None
+    expires_at: datetime
+    token: str = Field(description="signed; the public page is /s/{token}")
+    path: str
+
+
+class ResponseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    invitation_id: int
+    survey_id: int
+    version_id: int
+    customer_id: int | None
+    kind: SurveyKind
+    channel: str
+    language: str
+    touchpoint_id: int | None
+    agent_id: int | None
+    team: str | None
+    score: int | None
+    answers: dict[str, Any]
+    completed: bool
+    submitted_at: datetime
