@@ -23,6 +23,8 @@ from opencx.customers.schemas import CustomerIn
 from opencx.db import Base
 from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
+from opencx.surveys import service as surveys
+from opencx.surveys.schemas import InvitationIn, SurveyIn
 from tests.conftest import Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -109,6 +111,19 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         ],
     )
     assert result.accepted == 1
+    survey = surveys.create_survey(
+        session, org_id=tenant.org_id, data=SurveyIn(name=f"{marker} survey", kind="nps")
+    )
+    surveys.publish_survey(session, org_id=tenant.org_id, survey_id=survey.id)
+    invitation = surveys.create_invitation(
+        session,
+        org_id=tenant.org_id,
+        survey_id=survey.id,
+        data=InvitationIn(customer_id=customer.id, channel="email", touchpoint_id=touchpoint.id),
+    )
+    surveys.record_answers(
+        session, token=invitation.token, form={"shown": ["why"], "q_why": [marker]}
+    )
     session.commit()
     delivery_id = (
         commerce.get_order_detail(session, org_id=tenant.org_id, order_id=order.id).deliveries[0].id
@@ -123,6 +138,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "delivery_id": delivery_id,
         "touchpoint_id": touchpoint.id,
         "api_key_id": api_key_id,
+        "survey_id": survey.id,
     }
 
 
@@ -185,6 +201,14 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             ]
         },
         ("POST", "/api/v1/events"): {"events": []},
+        ("POST", "/api/v1/surveys"): {"name": "After delivery", "kind": "csat"},
+        ("PUT", "/api/v1/surveys/{survey_id}/questions"): {
+            "questions": [{"key": "score", "kind": "rating", "text": {"en": "How was it?"}}]
+        },
+        ("POST", "/api/v1/surveys/{survey_id}/invitations"): {
+            "customer_id": a_ids["customer_id"],
+            "channel": "email",
+        },
     }
 
 

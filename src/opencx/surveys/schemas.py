@@ -171,6 +171,7 @@ class InvitationOut(BaseModel):
     expires_at: datetime
     token: str = Field(description="signed; the public page is /s/{token}")
     path: str
+    url: str = Field(default="", description="the full link, as the server was reached")
 
 
 class ResponseOut(BaseModel):
