@@ -186,6 +186,25 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                     status=status,
                     occurred_at=placed_at,
                 )
+        for _ in range(400):
+            kind = rng.choice(["nps", "nps", "nps", "csat"])
+            add(
+                "survey_responses",
+                org_id,
+                survey_id=1 if kind == "nps" else 2,
+                version_id=1,
+                customer_id=rng.choice([*customers, None]),
+                kind=kind,
+                channel=rng.choice(["email", "chat"]),
+                language=rng.choice(["en", "nl", "pl"]),
+                # Some responses have no touchpoint: they form a group of their own.
+                touchpoint_id=rng.choice([*touchpoints, None]),
+                agent_id=rng.choice([None, 1, 2]),
+                team=rng.choice([None, "Service NL"]),
+                score=rng.choice([None, *range(11)]) if kind == "nps" else rng.randint(1, 5),
+                completed=rng.random() < 0.8,
+                submitted_at=_moment(rng),
+            )
     return rows
 
 

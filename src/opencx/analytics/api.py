@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from opencx.analytics import service
-from opencx.analytics.schemas import LateDeliveriesWeek, TouchpointEventsDay, UnitsSoldWeek
+from opencx.analytics.schemas import (
+    LateDeliveriesWeek,
+    NpsWeek,
+    TouchpointEventsDay,
+    UnitsSoldWeek,
+)
 from opencx.auth.deps import ApiPrincipal
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -40,3 +45,13 @@ def read_late_deliveries_per_week(
     principal: ApiPrincipal, start: Start, end: End
 ) -> list[LateDeliveriesWeek]:
     return service.compute_late_deliveries_per_week(org_id=principal.org_id, start=start, end=end)
+
+
+@router.get("/nps-per-touchpoint-per-week", response_model=list[NpsWeek])
+def read_nps_per_touchpoint_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[NpsWeek]:
+    """NPS, promoter/passive/detractor shares and a 95% interval per touchpoint and week."""
+    return service.compute_nps_per_touchpoint_per_week(
+        org_id=principal.org_id, start=start, end=end
+    )

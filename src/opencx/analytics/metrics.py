@@ -124,6 +124,48 @@ def late_deliveries_per_week(
     )
 
 
+def nps_per_touchpoint_per_week(
+    survey_responses: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """NPS responses, promoters (9-10), passives (7-8) and detractors (0-6) per touchpoint and week.
+
+    Responses without a touchpoint form their own group (touchpoint_id NULL). Shares are of the
+    scored responses; nps = 100 * (promoter share - detractor share).
+    """
+    scored = survey_responses.filter(
+        survey_responses.org_id == org_id,
+        survey_responses.kind == "nps",
+        survey_responses.score.notnull(),
+        survey_responses.submitted_at >= _midnight(start),
+        survey_responses.submitted_at < _midnight(end),
+    )
+    score = scored.score
+    counted = scored.select(
+        "touchpoint_id",
+        week_start=_week_start(scored.submitted_at),
+        promoter=ibis.ifelse(score >= 9, 1, 0),
+        passive=ibis.ifelse((score >= 7) & (score <= 8), 1, 0),
+        detractor=ibis.ifelse(score <= 6, 1, 0),
+    )
+    weekly = counted.group_by(["touchpoint_id", "week_start"]).aggregate(
+        responses=ibis._.count(),
+        promoters=ibis._.promoter.sum(),
+        passives=ibis._.passive.sum(),
+        detractors=ibis._.detractor.sum(),
+    )
+    total = weekly.responses.cast("float64")
+    return weekly.mutate(
+        promoter_share=weekly.promoters.cast("float64") / total,
+        passive_share=weekly.passives.cast("float64") / total,
+        detractor_share=weekly.detractors.cast("float64") / total,
+        nps=((weekly.promoters - weekly.detractors) * 100).cast("float64") / total,
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -145,4 +187,5 @@ METRICS: tuple[Metric, ...] = (
         ("events", "touchpoints"),
     ),
     Metric("late_deliveries_per_week", late_deliveries_per_week, ("deliveries",)),
+    Metric("nps_per_touchpoint_per_week", nps_per_touchpoint_per_week, ("survey_responses",)),
 )

@@ -46,3 +46,18 @@ class LateDeliveriesWeek(BaseModel):
         description="delivered after the promise, or not delivered and the promise has passed"
     )
     late_share: float = Field(ge=0, le=1)
+
+
+class NpsWeek(BaseModel):
+    touchpoint_id: int | None = Field(description="null: responses not tied to a touchpoint")
+    week_start: date = Field(description="Monday of the ISO week (UTC) of the response")
+    responses: int
+    promoters: int = Field(description="scores 9-10")
+    passives: int = Field(description="scores 7-8")
+    detractors: int = Field(description="scores 0-6")
+    promoter_share: float = Field(ge=0, le=1)
+    passive_share: float = Field(ge=0, le=1)
+    detractor_share: float = Field(ge=0, le=1)
+    nps: float = Field(ge=-100, le=100)
+    nps_low: float = Field(ge=-100, le=100, description="95% confidence interval, lower bound")
+    nps_high: float = Field(ge=-100, le=100, description="95% confidence interval, upper bound")

@@ -6,11 +6,18 @@ no database session.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
+from typing import Any
 
 from opencx.analytics import metrics
 from opencx.analytics.engine import analytics_connection
-from opencx.analytics.schemas import LateDeliveriesWeek, TouchpointEventsDay, UnitsSoldWeek
+from opencx.analytics.schemas import (
+    LateDeliveriesWeek,
+    NpsWeek,
+    TouchpointEventsDay,
+    UnitsSoldWeek,
+)
 from opencx.errors import InvalidInput
 
 MAX_DAYS = 3 * 366
@@ -87,3 +94,37 @@ def compute_late_deliveries_per_week(
             .to_pylist()
         )
     return [LateDeliveriesWeek.model_validate(row) for row in rows]
+
+
+Z_95 = 1.959963984540054
+
+
+def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float, float]:
+    """The 95% confidence interval of an NPS (normal approximation of the difference of shares).
+
+    Each answer scores +1, 0 or -1; the NPS is 100 times their mean, so its standard error is
+    100 * sqrt((p + d - (p - d)^2) / n). The bounds are clipped to [-100, 100].
+    """
+    p, d = promoters / responses, detractors / responses
+    margin = 100 * Z_95 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / responses)
+    nps = 100 * (p - d)
+    return max(nps - margin, -100.0), min(nps + margin, 100.0)
+
+
+def compute_nps_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[NpsWeek]:
+    """NPS with its 95% interval per touchpoint and ISO week of responses in [start, end)."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows: list[dict[str, Any]] = (
+            metrics.nps_per_touchpoint_per_week(
+                store.table("survey_responses"), org_id=org_id, start=start, end=end
+            )
+            .order_by(["week_start", "touchpoint_id"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    weeks = []
+    for row in rows:
+        low, high = nps_interval(row["promoters"], row["detractors"], row["responses"])
+        weeks.append(NpsWeek.model_validate({**row, "nps_low": low, "nps_high": high}))
+    return weeks

@@ -24,6 +24,7 @@ from opencx.commerce.models import (
 )
 from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
+from opencx.surveys.models import SurveyResponse
 
 ID = dt.Int64(nullable=False)
 REF = dt.int64
@@ -156,6 +157,24 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             "channel": TEXT,
             "status": TEXT,
             "occurred_at": MOMENT,
+        },
+    ),
+    # Scores and where they came from; the answers (free text, comments) are never copied.
+    _table(
+        SurveyResponse,
+        {
+            "survey_id": REF,
+            "version_id": REF,
+            "customer_id": REF,
+            "kind": TEXT,
+            "channel": TEXT,
+            "language": TEXT,
+            "touchpoint_id": REF,
+            "agent_id": REF,
+            "team": TEXT,
+            "score": dt.int64,
+            "completed": dt.boolean,
+            "submitted_at": MOMENT,
         },
     ),
 )

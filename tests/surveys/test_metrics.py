@@ -1,0 +1,101 @@
+"""Survey answers reach the analytics store and show as NPS per touchpoint and week, with intervals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from opencx.analytics import service as analytics
+from opencx.analytics.engine import analytics_connection
+from opencx.analytics.sync import sync_to_analytics
+from opencx.journeys import service as journeys
+from opencx.journeys.schemas import TouchpointIn
+from opencx.surveys import service
+from opencx.surveys.schemas import InvitationIn
+from tests.surveys.conftest import NOW, World, make_customer
+
+
+def test_nps_interval_of_a_known_mix() -> None:
+    # 50 promoters, 30 passives, 20 detractors: NPS 30, standard error 100 * sqrt(0.61 / 100)
+    low, high = analytics.nps_interval(50, 20, 100)
+    assert low == pytest.approx(30 - 15.308, abs=1e-3)
+    assert high == pytest.approx(30 + 15.308, abs=1e-3)
+    # all promoters: no spread, and never beyond 100
+    assert analytics.nps_interval(5, 0, 5) == (100.0, 100.0)
+
+
+def test_answers_show_as_nps_per_touchpoint_credited_to_the_right_place(
+    db_session: Session, world: World
+) -> None:
+    # given two touchpoints and ten customers answering the NPS survey about them
+    delivery, chat = journeys.upsert_touchpoints(
+        db_session,
+        org_id=world.org_id,
+        touchpoints=[
+            TouchpointIn(
+                key="delivery",
+                name="Delivery",
+                stage="delivery",
+                channel="web",
+                is_online=True,
+                department="logistics",
+            ),
+            TouchpointIn(
+                key="chat",
+                name="Chat",
+                stage="service",
+                channel="chat",
+                is_online=True,
+                department="service",
+            ),
+        ],
+    )
+    scores = {delivery.id: [10, 9, 9, 3, 7], chat.id: [2, 5, 8, 10, 6]}
+    for touchpoint_id, values in scores.items():
+        for n, score in enumerate(values):
+            customer_id = make_customer(
+                db_session, world.org_id, f"C{touchpoint_id}x{n}", "en", channel="email"
+            )
+            invitation = service.create_invitation(
+                db_session,
+                org_id=world.org_id,
+                survey_id=world.nps_survey_id,
+                data=InvitationIn(
+                    customer_id=customer_id, channel="email", touchpoint_id=touchpoint_id
+                ),
+            )
+            service.record_answers(
+                db_session,
+                token=invitation.token,
+                form={
+                    "shown": ["score", "why"],
+                    "q_score": [str(score)],
+                    "q_why": ["private words"],
+                },
+            )
+    db_session.commit()
+    # when the analytics store is synced and the metric computed
+    sync_to_analytics()
+    weeks = analytics.compute_nps_per_touchpoint_per_week(
+        org_id=world.org_id,
+        start=(NOW - timedelta(days=7)).date(),
+        end=(NOW + timedelta(days=1)).date(),
+    )
+    # then each touchpoint has its own NPS: delivery 3 promoters, 1 detractor; chat 1 and 3
+    by_touchpoint = {w.touchpoint_id: w for w in weeks}
+    assert set(by_touchpoint) == {delivery.id, chat.id}
+    assert (by_touchpoint[delivery.id].responses, by_touchpoint[delivery.id].nps) == (5, 40.0)
+    assert by_touchpoint[chat.id].nps == -40.0
+    assert by_touchpoint[chat.id].detractor_share == pytest.approx(0.6)
+    for week in weeks:
+        assert week.nps_low < week.nps < week.nps_high
+    # and the customers' words stayed in the operational store
+    with analytics_connection() as store:
+        copied = store.table("survey_responses")
+        assert "answers" not in copied.columns
+        texts = [name for name, dtype in copied.schema().items() if dtype.is_string()]
+        rows = copied.select(texts).to_pyarrow().to_pylist()
+    assert len(rows) == 10
+    assert not [row for row in rows if "private words" in str(row)]
