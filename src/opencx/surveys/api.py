@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
@@ -20,7 +20,9 @@ from opencx.surveys.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
-REFUSED = {409: {"description": "not active, no consent for surveys on the channel, or throttled"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "not active, no consent for surveys on the channel, or throttled"}
+}
 
 
 @router.get("/surveys", response_model=list[SurveyOut])

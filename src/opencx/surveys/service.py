@@ -596,9 +596,18 @@ def _erase_feedback_text(session: Session, org_id: int, customer_ids: list[int])
             SurveyResponse.org_id == org_id, SurveyResponse.customer_id.in_(customer_ids)
         )
     ).all()
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            select(SurveyVersion).where(
+                SurveyVersion.org_id == org_id,
+                SurveyVersion.id.in_({r.version_id for r in responses}),
+            )
+        )
+    }
     changed = 0
     for response in responses:
-        version = session.get(SurveyVersion, response.version_id)
+        version = versions.get(response.version_id)
         free_text = (
             {q.key for q in _questions(version) if q.kind is QuestionKind.free_text}
             if version is not None
