@@ -15,7 +15,6 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
-import tracemalloc  # noqa: E402
 
 SHORT_TEXTS = [
     "Het pakket kwam twee dagen te laat.",
@@ -46,7 +45,6 @@ def main() -> None:
 
     before = rss_mib()
     started = time.perf_counter()
-    tracemalloc.start()
     from opencx.text import analyze
     from opencx.text.language import detect_language
     from opencx.text.model import shipped_model
@@ -56,11 +54,8 @@ def main() -> None:
         shipped_model(language)
     analyze(["warm up VADER's lexicon"], lang="en")
     load_seconds = time.perf_counter() - started
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     print(f"load (import + language identifier + nl/pl/en models + VADER): {load_seconds:.2f} s")
-    print(f"memory: peak RSS {rss_mib():.0f} MiB (was {before:.0f} MiB before loading);")
-    print(f"        Python allocations while loading peaked at {traced_peak / 2**20:.0f} MiB")
+    print(f"memory: peak RSS {rss_mib():.0f} MiB after loading (was {before:.0f} MiB)")
 
     texts = list(itertools.islice(itertools.cycle(SHORT_TEXTS), args.texts))
     texts = [f"{text} #{i}" if i % 2 else text for i, text in enumerate(texts)]
@@ -82,6 +77,7 @@ def main() -> None:
     analyze(english, lang="en")
     seconds = time.perf_counter() - started
     print(f"analyze, English (with VADER): {len(english) / seconds:,.0f} texts/s on one core")
+    print(f"memory: peak RSS {rss_mib():.0f} MiB after all runs")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,21 @@ def test_every_result_has_language_sentiment_and_the_eight_emotions() -> None:
         assert 0.0 <= result.language_confidence <= 1.0
     assert results[0].model == "opencx-xed-nl-1"
     assert results[1].model == "opencx-xed-pl-1"
+    # a text of unknown language is scored by the English fallback, and says so
+    assert results[3].model == "opencx-xed-en-1"
+
+
+def test_other_default_languages_get_their_own_model() -> None:
+    # given complaints in German and French
+    german, french = analyze(
+        [
+            "Die Lieferung kam viel zu spät und niemand antwortet auf meine E-Mails.",
+            "Le colis est arrivé en retard et personne ne répond au téléphone.",
+        ]
+    )
+    # then each is scored by the model of its own language
+    assert (german.language, german.model) == ("de", "opencx-xed-de-1")
+    assert (french.language, french.model) == ("fr", "opencx-xed-fr-1")
 
 
 def test_a_given_language_skips_detection() -> None:

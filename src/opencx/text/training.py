@@ -19,6 +19,7 @@ import numpy as np
 
 from opencx.text.evaluation import compute_classification_report, compute_micro_f1
 from opencx.text.features import extract_features
+from opencx.text.lexicon import SEED_LEXICON
 from opencx.text.model import EMOTIONS, MODELS_DIR, SENTIMENTS, file_digest, load_model
 
 SEED = 20201208
@@ -35,7 +36,7 @@ ATTRIBUTION = (
     "for Sentiment Analysis and Emotion Detection. COLING 2020. "
     "https://github.com/Helsinki-NLP/XED - licensed CC BY 4.0."
 )
-TRAINED_LANGUAGES = ("en", "nl", "pl")  # the languages shipped as default models
+TRAINED_LANGUAGES = ("en", "nl", "pl", "de", "fr", "es", "it", "pt", "sv", "da", "fi", "cs")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,9 @@ def _sentiment_reports(model, examples: list[Example], vader: bool) -> dict:  # 
     truth = [str(label) for _, label in labelled]
     linear, _ = model.linear_scores(texts)
     reports = {}
-    variants = {"xed_only": (0.0, 0.0), "with_seed_lexicon": (model.lexicon_weight, 0.0)}
+    variants = {"xed_only": (0.0, 0.0)}
+    if model.lexicon_weight:
+        variants["with_seed_lexicon"] = (model.lexicon_weight, 0.0)
     if vader:
         variants["with_seed_lexicon_and_vader"] = (model.lexicon_weight, model.vader_weight)
     saved = (model.lexicon_weight, model.vader_weight)
@@ -214,6 +217,14 @@ def _sentiment_reports(model, examples: list[Example], vader: bool) -> dict:  # 
 
 def train_language(data_dir: Path, language: str, output_dir: Path = MODELS_DIR) -> dict:
     """Train, save and measure one language's model; return its measured quality."""
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: the solver's result then does not depend on the machine's core count
+    with threadpool_limits(limits=1):
+        return _train_language(data_dir, language, output_dir)
+
+
+def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
     examples = read_xed(data_dir, language)
     train, validation, test = split_examples(examples)
     vocabulary, idf = _vocabulary([e.text for e in train])
@@ -264,7 +275,7 @@ def train_language(data_dir: Path, language: str, output_dir: Path = MODELS_DIR)
         "sentiment_c": sentiment_c,
         "emotion_c": emotion_c,
         "emotion_threshold": threshold,
-        "lexicon_weight": LEXICON_WEIGHT,
+        "lexicon_weight": LEXICON_WEIGHT if language in SEED_LEXICON else 0.0,
         "vader_weight": 0.0,
         "sha256": {
             "vocabulary.json": file_digest(folder / "vocabulary.json"),
@@ -311,6 +322,18 @@ def _write_metadata(folder: Path, metadata: dict) -> None:
     )
 
 
+def _run_time_lexicons(metadata: dict) -> str:
+    if not metadata["lexicon_weight"]:
+        return "This language has no customer-service seed lexicon yet."
+    text = (
+        "At run time a hand-written customer-service seed lexicon adds "
+        f"{metadata['lexicon_weight']} to the negative or positive score per hit (negation-aware)"
+    )
+    if metadata["vader_weight"]:
+        text += f", and VADER's compound score (MIT licence) with weight {metadata['vader_weight']}"
+    return text + "."
+
+
 def write_model_card(folder: Path, metadata: dict) -> None:
     """Write MODEL_CARD.md: data, licence and attribution, method and measured quality."""
     test = metadata["test"]
@@ -340,9 +363,7 @@ a multinomial logistic regression for sentiment (C={metadata["sentiment_c"]}, ba
 and one logistic regression per emotion (C={metadata["emotion_c"]}). Sentiment labels: joy or
 trust -> positive; anger, disgust, fear or sadness -> negative; XED's neutral lines where the
 language has them, and lines with only anticipation or surprise -> neutral; lines with both
-polarities are left out. At run time a hand-written customer-service seed lexicon adds
-{metadata["lexicon_weight"]} to the negative or positive score per hit (negation-aware)
-{"and VADER's compound score (MIT licence) weighs " + str(metadata["vader_weight"]) if metadata["vader_weight"] else ""}.
+polarities are left out. {_run_time_lexicons(metadata)}
 Weights are stored as float16 arrays in weights.npz, the vocabulary as JSON; no pickle.
 
 ## Measured quality (held-out XED test split)
