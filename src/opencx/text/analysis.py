@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from opencx.text.language import DEFAULT_LANGUAGES, UNKNOWN, DetectedLanguage, detect_language
 from opencx.text.model import EMOTIONS, SENTIMENTS, shipped_model
+from opencx.text.onnx_backend import OnnxModel
 
 # a text whose language is unknown or has no model is scored by this one and says so in `model`
 FALLBACK_LANGUAGE = "en"
@@ -25,9 +26,16 @@ class TextAnalysis:
 
 
 def analyze(
-    texts: list[str], lang: str | None = None, languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    texts: list[str],
+    lang: str | None = None,
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+    *,
+    custom_model: OnnxModel | None = None,
 ) -> list[TextAnalysis]:
-    """Analyze a batch of texts; `lang` skips detection, else it is detected among `languages`."""
+    """Analyze a batch of texts; `lang` skips detection, else it is detected among `languages`.
+
+    A `custom_model` (see onnx_backend) replaces the default sentiment and/or emotions it gives.
+    """
     detected = [
         DetectedLanguage(lang, 1.0) if lang else detect_language(text, languages) for text in texts
     ]
@@ -41,9 +49,17 @@ def analyze(
         model = shipped_model(model_language)
         if model is None:
             raise LookupError(f"no model for language {model_language!r}")
-        scores = model.score([texts[p] for p in positions])
+        batch = [texts[p] for p in positions]
+        scores = model.score(batch)
+        sentiments, emotions, identifier = scores.sentiment, scores.emotions, model.identifier
+        if custom_model is not None:
+            custom_sentiment, custom_emotions = custom_model.score(batch)
+            sentiments = sentiments if custom_sentiment is None else custom_sentiment
+            emotions = emotions if custom_emotions is None else custom_emotions
+            both = custom_sentiment is not None and custom_emotions is not None
+            identifier = custom_model.identifier + ("" if both else f"+{identifier}")
         for row, position in enumerate(positions):
-            probabilities = scores.sentiment[row]
+            probabilities = sentiments[row]
             results[position] = TextAnalysis(
                 language=detected[position].language,
                 language_confidence=round(detected[position].confidence, 4),
@@ -51,8 +67,8 @@ def analyze(
                 sentiment_score=round(float(probabilities[2] - probabilities[0]), 4),
                 emotions={
                     name: round(float(p), 4)
-                    for name, p in zip(EMOTIONS, scores.emotions[row], strict=True)
+                    for name, p in zip(EMOTIONS, emotions[row], strict=True)
                 },
-                model=model.identifier,
+                model=identifier,
             )
     return [result for result in results if result is not None]
