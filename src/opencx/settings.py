@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     events_max_batch: int = 10_000
+    public_url: str = Field(
+        default="", description="Base of links sent to customers; default http://host:port"
+    )
+    smtp_host: str = Field(default="", description="SMTP server for email; empty = email off")
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "OpenCX <no-reply@localhost>"
 
     @field_validator("secret_key")
     @classmethod
@@ -61,6 +70,10 @@ class Settings(BaseSettings):
         if db.startswith("sqlite:///") and db != "sqlite:///:memory:":
             return "duckdb:///" + str(Path(db.removeprefix("sqlite:///")).with_suffix(".duckdb"))
         return f"duckdb:///{(self.data_dir / 'analytics.duckdb').resolve()}"
+
+    def resolved_public_url(self) -> str:
+        """Where customers reach this server (links in emails), without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in data_dir (development only)."""

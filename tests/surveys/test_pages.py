@@ -43,7 +43,11 @@ def test_the_page_speaks_the_customers_language(
     html = page.text
     assert f'<html lang="{lang}">' in html and question in html and button in html
     # accessible and small: a fieldset with a legend for the 0-10 scale, labels, no scripts
-    assert "<fieldset>" in html and "<legend>" in html and html.count('type="radio"') == 11
+    assert (
+        '<fieldset aria-describedby="ends_score">' in html
+        and "<legend>" in html
+        and html.count('type="radio"') == 11
+    )
     assert '<label for="q_why">' in html
     assert "<script" not in html and "echarts" not in html and "htmx" not in html
     assert len(page.content) < 50_000

@@ -72,6 +72,8 @@ class SurveyInvitation(OrgRecord, Base):
     )
     team: Mapped[str | None] = mapped_column(String(100), default=None)
     expires_at: Mapped[datetime]
+    # When the invitation email was handed to the SMTP server; the address itself is not kept.
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SurveyResponse(OrgRecord, Base):

@@ -153,6 +153,9 @@ class InvitationIn(BaseModel):
     agent_id: RowId | None = Field(default=None, description="the user who served the customer")
     team: str | None = Field(default=None, min_length=1, max_length=100)
     valid_days: int = Field(default=14, ge=1, le=90)
+    send_email: bool = Field(
+        default=False, description="email the link now (channel email; needs OPENCX_SMTP_HOST)"
+    )
 
 
 class InvitationOut(BaseModel):
@@ -169,6 +172,7 @@ class InvitationOut(BaseModel):
     agent_id: int | None
     team: str | None
     expires_at: datetime
+    sent_at: datetime | None
     token: str = Field(description="signed; the public page is /s/{token}")
     path: str
     url: str = Field(default="", description="the full link, as the server was reached")

@@ -17,12 +17,13 @@ from opencx.auth import service as auth
 from opencx.commerce import service as commerce
 from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
-from opencx.customers.models import ConsentChannel, ConsentPurpose
+from opencx.customers.models import ConsentChannel, ConsentPurpose, IdentityKind
 from opencx.customers.timeline import TimelineEntry, register_timeline_source
 from opencx.db import utcnow
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.settings import get_settings
+from opencx.surveys import invitation_mail
 from opencx.surveys.models import (
     Survey,
     SurveyInvitation,
@@ -50,6 +51,14 @@ MAX_TEXT_ANSWER = 5000
 
 class InvitationRefused(Conflict):
     """The customer may not be invited now (no consent, or invited too recently)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EmailNotSent(Conflict):
+    """The invitation email cannot go out (email off, no address, SMTP failure); nothing is stored."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -277,6 +286,11 @@ def create_invitation(
         raise InvalidInput("channel", "name the channel the invitation goes out on")
     if survey.status is not SurveyStatus.active:
         raise Conflict(f"survey {survey_id} is {survey.status.value}, not active")
+    address = None
+    if data.send_email:
+        if data.channel is not ConsentChannel.email:
+            raise InvalidInput("send_email", "only invitations on channel email are emailed")
+        address = _email_address(session, org_id=org_id, customer_id=customer.id)
     if not customers.may_contact(
         session,
         org_id=org_id,
@@ -318,7 +332,43 @@ def create_invitation(
     )
     session.add(invitation)
     session.flush()
+    if data.send_email:
+        _email_invitation(session, invitation=invitation, to=address or "", now=now)
     return _invitation_out(invitation)
+
+
+def _email_address(session: Session, *, org_id: int, customer_id: int) -> str:
+    settings = get_settings()
+    if not settings.smtp_host:
+        raise EmailNotSent("email is not configured on this server (OPENCX_SMTP_HOST)")
+    for identity in customers.list_identities(session, org_id=org_id, customer_id=customer_id):
+        if identity.kind is IdentityKind.email:
+            return identity.value
+    raise EmailNotSent(f"customer {customer_id} has no email address")
+
+
+def _email_invitation(
+    session: Session, *, invitation: SurveyInvitation, to: str, now: datetime
+) -> None:
+    settings = get_settings()
+    org_id = invitation.org_id
+    customer = customers.get_customer(session, org_id=org_id, customer_id=invitation.customer_id)
+    token = invitation_token(invitation.id, invitation.expires_at)
+    message = invitation_mail.compose_invitation(
+        settings=settings,
+        to=to,
+        first_name=customer.first_name,
+        org_name=auth.get_organization(session, org_id=org_id).name,
+        language=invitation.language,
+        link=f"{settings.resolved_public_url()}/s/{token}",
+        expires_at=invitation.expires_at,
+    )
+    try:
+        invitation_mail.deliver(settings, message)
+    except invitation_mail.MailNotSent as exc:
+        raise EmailNotSent(str(exc)) from exc
+    invitation.sent_at = now
+    session.flush()
 
 
 def list_responses(

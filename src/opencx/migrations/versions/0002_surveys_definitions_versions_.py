@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 07:57:01.975604
+Create Date: 2026-11-22 08:09:18.715928
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("team", sa.String(length=100), nullable=True),
         sa.Column("expires_at", opencx.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", opencx.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
