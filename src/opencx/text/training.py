@@ -334,6 +334,12 @@ def _run_time_lexicons(metadata: dict) -> str:
     return text + "."
 
 
+def _lexicon_limit(metadata: dict) -> str:
+    if metadata["lexicon_weight"]:
+        return "The seed lexicon makes up for the commonest of them."
+    return "Without a seed lexicon, expect customer texts to score worse than the figures here."
+
+
 def write_model_card(folder: Path, metadata: dict) -> None:
     """Write MODEL_CARD.md: data, licence and attribution, method and measured quality."""
     test = metadata["test"]
@@ -376,8 +382,8 @@ predicted at probability >= {metadata["emotion_threshold"]}, and the likeliest o
 {test["emotion_micro_f1"]:.3f}.
 
 ## Limits
-Subtitles are not customer feedback: the XED-only model misses customer-service words, which is
-why the seed lexicon is added. Projected labels (all languages but en and fi) are noisy, so the
+Subtitles are not customer feedback: the XED-only model misses customer-service words.
+{_lexicon_limit(metadata)} Projected labels (all languages but en and fi) are noisy, so the
 figures above understate agreement with people and are not comparable across languages.
 """
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
