@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from opencx.demo.load import load_world
 from opencx.demo.world import build_world
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
+
+if TYPE_CHECKING:
+    from opencx.text.onnx_backend import OnnxModel
 
 app = typer.Typer(help="OpenCX: open-source customer experience platform.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -250,19 +253,37 @@ def import_events(file: FileArgument, org: OrgOption) -> None:
     _import("events", file, org)
 
 
-if __name__ == "__main__":
-    app()
+OnnxModelOption = Annotated[
+    Path | None,
+    typer.Option(help="Local ONNX model folder (model.onnx, tokenizer.json, labels.json)"),
+]
+
+
+def _onnx_model(folder: Path | None) -> OnnxModel | None:
+    from opencx.text import ModelError
+    from opencx.text.onnx_backend import load_onnx_model
+
+    if folder is None:
+        return None
+    try:
+        return load_onnx_model(folder)
+    except ModelError as error:
+        raise _fail(str(error)) from error
 
 
 @text_app.command("analyze")
 def text_analyze(
     texts: Annotated[list[str], typer.Argument(help="One or more texts")],
     lang: Annotated[str | None, typer.Option(help="Language code; detected if left out")] = None,
+    onnx_model: OnnxModelOption = None,
 ) -> None:
     """Print the language, sentiment and emotions of each text."""
     from opencx.text import analyze
 
-    for text, result in zip(texts, analyze(texts, lang=lang), strict=True):
+    custom_model = _onnx_model(onnx_model)
+    for text, result in zip(
+        texts, analyze(texts, lang=lang, custom_model=custom_model), strict=True
+    ):
         emotions = "  ".join(f"{name} {p:.2f}" for name, p in result.emotions.items())
         typer.echo(
             f"{text}\n  language {result.language} ({result.language_confidence:.2f})"
@@ -276,6 +297,7 @@ def text_evaluate(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="CSV: text,label[,lang]")
     ],
+    onnx_model: OnnxModelOption = None,
 ) -> None:
     """Print sentiment accuracy, macro-F1 and a confusion matrix per language for a labelled CSV."""
     import csv
@@ -294,7 +316,7 @@ def text_evaluate(
             for row in reader
         ]
     try:
-        reports = evaluate_sentiment(examples)
+        reports = evaluate_sentiment(examples, custom_model=_onnx_model(onnx_model))
     except ValueError as error:
         raise _fail(str(error)) from error
     for language, report in reports.items():
@@ -327,3 +349,7 @@ def text_train(
         typer.echo(
             f"{code}: {figures}  emotion micro-F1 {metadata['test']['emotion_micro_f1']:.3f}"
         )
+
+
+if __name__ == "__main__":
+    app()

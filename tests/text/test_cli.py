@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from opencx.cli import app
@@ -64,3 +65,29 @@ def test_evaluate_refuses_a_csv_without_a_label_column(tmp_path: Path) -> None:
     result = runner.invoke(app, ["text", "evaluate", str(csv_file)])
     assert result.exit_code == 1
     assert "label" in result.output
+
+
+def test_evaluate_measures_a_local_onnx_model(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from tests.text.test_onnx_backend import write_model_folder
+
+    # given an organization's own ONNX sentiment model and a labelled CSV
+    folder = write_model_folder(tmp_path / "own", ["negative", "neutral", "positive"])
+    csv_file = tmp_path / "labelled.csv"
+    csv_file.write_text(
+        "text,label,lang\nawful awful,negative,en\nlovely,positive,en\nlovely,negative,en\n",
+        encoding="utf-8",
+    )
+    # when the CSV is evaluated with that model
+    result = runner.invoke(app, ["text", "evaluate", str(csv_file), "--onnx-model", str(folder)])
+    # then the figures are that model's
+    assert result.exit_code == 0, result.output
+    assert "texts 3  accuracy 0.667" in result.output
+
+
+def test_analyze_refuses_a_model_that_is_not_a_local_folder() -> None:
+    result = runner.invoke(
+        app, ["text", "analyze", "Great!", "--onnx-model", "https://example.com/model"]
+    )
+    assert result.exit_code == 1
+    assert "not an existing local folder" in result.output

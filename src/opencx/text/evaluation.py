@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from opencx.text.onnx_backend import OnnxModel
+
 
 @dataclass(frozen=True)
 class ClassificationReport:
@@ -69,7 +71,10 @@ class LabelledText:
 
 
 def evaluate_sentiment(
-    examples: Sequence[LabelledText], labels: Sequence[str] = ("negative", "neutral", "positive")
+    examples: Sequence[LabelledText],
+    labels: Sequence[str] = ("negative", "neutral", "positive"),
+    *,
+    custom_model: OnnxModel | None = None,
 ) -> dict[str, ClassificationReport]:
     """Analyze labelled texts and report sentiment quality per language and over all ("all")."""
     from opencx.text.analysis import analyze
@@ -82,7 +87,9 @@ def evaluate_sentiment(
         by_language.setdefault(example.language or None, []).append(position)
     predicted: list[tuple[str, str, str]] = [("", "", "")] * len(examples)
     for language, positions in by_language.items():
-        results = analyze([examples[p].text for p in positions], lang=language)
+        results = analyze(
+            [examples[p].text for p in positions], lang=language, custom_model=custom_model
+        )
         for position, result in zip(positions, results, strict=True):
             predicted[position] = (result.language, examples[position].label, result.sentiment)
     reports = {
