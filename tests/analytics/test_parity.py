@@ -187,11 +187,11 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                     occurred_at=placed_at,
                 )
         for _ in range(400):
-            kind = rng.choice(["nps", "nps", "nps", "csat"])
+            kind = rng.choice(["nps", "nps", "csat", "ces"])
             add(
                 "survey_responses",
                 org_id,
-                survey_id=1 if kind == "nps" else 2,
+                survey_id={"nps": 1, "csat": 2, "ces": 3}[kind],
                 version_id=1,
                 customer_id=rng.choice([*customers, None]),
                 kind=kind,
@@ -201,7 +201,9 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 touchpoint_id=rng.choice([*touchpoints, None]),
                 agent_id=rng.choice([None, 1, 2]),
                 team=rng.choice([None, "Service NL"]),
-                score=rng.choice([None, *range(11)]) if kind == "nps" else rng.randint(1, 5),
+                score=rng.choice(
+                    [None, *range(*{"nps": (0, 11), "csat": (1, 6), "ces": (1, 8)}[kind])]
+                ),
                 completed=rng.random() < 0.8,
                 submitted_at=_moment(rng),
             )

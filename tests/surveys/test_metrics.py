@@ -13,7 +13,7 @@ from opencx.analytics.sync import sync_to_analytics
 from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service
-from opencx.surveys.schemas import InvitationIn
+from opencx.surveys.schemas import InvitationIn, SurveyIn
 from tests.surveys.conftest import NOW, World, make_customer
 
 
@@ -99,3 +99,66 @@ def test_answers_show_as_nps_per_touchpoint_credited_to_the_right_place(
         rows = copied.select(texts).to_pyarrow().to_pylist()
     assert len(rows) == 10
     assert not [row for row in rows if "private words" in str(row)]
+
+
+def test_share_and_mean_intervals_of_known_samples() -> None:
+    # 8 of 10 satisfied: Wilson interval (0.490, 0.943)
+    low, high = analytics.share_interval(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.49, 0.943)
+    assert analytics.share_interval(3, 3)[1] == 1.0
+    # scores 2, 4, 6: mean 4, sample sd 2, margin 1.96 * 2 / sqrt(3)
+    assert analytics.mean_interval(3, 12, 4 + 16 + 36) == pytest.approx(
+        (4 - 2.2632, 4 + 2.2632), abs=1e-4
+    )
+    assert analytics.mean_interval(1, 5, 25) is None
+
+
+def test_csat_and_ces_answers_show_per_touchpoint(db_session: Session, world: World) -> None:
+    # given a CSAT and a CES survey answered about the chat touchpoint
+    (chat,) = journeys.upsert_touchpoints(
+        db_session,
+        org_id=world.org_id,
+        touchpoints=[
+            TouchpointIn(
+                key="chat",
+                name="Chat",
+                stage="service",
+                channel="chat",
+                is_online=True,
+                department="service",
+            )
+        ],
+    )
+    answers = {"csat": [5, 4, 2, 5], "ces": [7, 5, 3, 6]}
+    for kind, values in answers.items():
+        survey = service.create_survey(
+            db_session, org_id=world.org_id, data=SurveyIn(name=kind, kind=kind)
+        )
+        service.publish_survey(db_session, org_id=world.org_id, survey_id=survey.id)
+        for n, score in enumerate(values):
+            customer_id = make_customer(
+                db_session, world.org_id, f"{kind}{n}", "pl", channel="chat"
+            )
+            invitation = service.create_invitation(
+                db_session,
+                org_id=world.org_id,
+                survey_id=survey.id,
+                data=InvitationIn(customer_id=customer_id, channel="chat", touchpoint_id=chat.id),
+            )
+            service.record_answers(
+                db_session,
+                token=invitation.token,
+                form={"shown": ["score"], "q_score": [str(score)]},
+            )
+    db_session.commit()
+    # when synced and computed
+    sync_to_analytics()
+    period = {"start": (NOW - timedelta(days=7)).date(), "end": (NOW + timedelta(days=1)).date()}
+    (csat,) = analytics.compute_csat_per_touchpoint_per_week(org_id=world.org_id, **period)
+    (ces,) = analytics.compute_ces_per_touchpoint_per_week(org_id=world.org_id, **period)
+    # then CSAT is 3 of 4 satisfied and CES the mean 5.25, each inside its interval
+    assert (csat.touchpoint_id, csat.responses, csat.satisfied) == (chat.id, 4, 3)
+    assert csat.share_low < csat.satisfied_share == 0.75 < csat.share_high
+    assert (ces.responses, ces.mean_score) == (4, 5.25)
+    assert ces.mean_low is not None and ces.mean_high is not None
+    assert ces.mean_low < 5.25 < ces.mean_high

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 
 from opencx.analytics import service
 from opencx.analytics.schemas import (
+    CesWeek,
+    CsatWeek,
     LateDeliveriesWeek,
     NpsWeek,
     TouchpointEventsDay,
@@ -53,5 +55,25 @@ def read_nps_per_touchpoint_per_week(
 ) -> list[NpsWeek]:
     """NPS, promoter/passive/detractor shares and a 95% interval per touchpoint and week."""
     return service.compute_nps_per_touchpoint_per_week(
+        org_id=principal.org_id, start=start, end=end
+    )
+
+
+@router.get("/csat-per-touchpoint-per-week", response_model=list[CsatWeek])
+def read_csat_per_touchpoint_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[CsatWeek]:
+    """CSAT (share of 4-5 answers) and a 95% interval per touchpoint and week."""
+    return service.compute_csat_per_touchpoint_per_week(
+        org_id=principal.org_id, start=start, end=end
+    )
+
+
+@router.get("/ces-per-touchpoint-per-week", response_model=list[CesWeek])
+def read_ces_per_touchpoint_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[CesWeek]:
+    """CES mean score (1-7) and a 95% interval per touchpoint and week."""
+    return service.compute_ces_per_touchpoint_per_week(
         org_id=principal.org_id, start=start, end=end
     )

@@ -166,6 +166,65 @@ def nps_per_touchpoint_per_week(
     )
 
 
+def _scored(
+    survey_responses: ir.Table, *, kind: str, org_id: int, start: date, end: date
+) -> ir.Table:
+    scored = survey_responses.filter(
+        survey_responses.org_id == org_id,
+        survey_responses.kind == kind,
+        survey_responses.score.notnull(),
+        survey_responses.submitted_at >= _midnight(start),
+        survey_responses.submitted_at < _midnight(end),
+    )
+    return scored.select("touchpoint_id", "score", week_start=_week_start(scored.submitted_at))
+
+
+def csat_per_touchpoint_per_week(
+    survey_responses: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """CSAT responses and satisfied ones (4-5 of 5) per touchpoint and ISO week."""
+    scored = _scored(survey_responses, kind="csat", org_id=org_id, start=start, end=end)
+    weekly = (
+        scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
+        .group_by(["touchpoint_id", "week_start"])
+        .aggregate(responses=ibis._.count(), satisfied=ibis._.satisfied.sum())
+    )
+    return weekly.mutate(
+        satisfied_share=weekly.satisfied.cast("float64") / weekly.responses.cast("float64")
+    )
+
+
+def ces_per_touchpoint_per_week(
+    survey_responses: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
+
+    The sum of squares (not a standard deviation) is returned so that intervals are computed
+    exactly alike on every engine, also for a single response.
+    """
+    scored = _scored(survey_responses, kind="ces", org_id=org_id, start=start, end=end)
+    weekly = (
+        scored.mutate(square=scored.score * scored.score)
+        .group_by(["touchpoint_id", "week_start"])
+        .aggregate(
+            responses=ibis._.count(),
+            score_sum=ibis._.score.sum(),
+            score_square_sum=ibis._.square.sum(),
+        )
+    )
+    return weekly.mutate(
+        mean_score=weekly.score_sum.cast("float64") / weekly.responses.cast("float64")
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -188,4 +247,6 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("late_deliveries_per_week", late_deliveries_per_week, ("deliveries",)),
     Metric("nps_per_touchpoint_per_week", nps_per_touchpoint_per_week, ("survey_responses",)),
+    Metric("csat_per_touchpoint_per_week", csat_per_touchpoint_per_week, ("survey_responses",)),
+    Metric("ces_per_touchpoint_per_week", ces_per_touchpoint_per_week, ("survey_responses",)),
 )

@@ -61,3 +61,22 @@ class NpsWeek(BaseModel):
     nps: float = Field(ge=-100, le=100)
     nps_low: float = Field(ge=-100, le=100, description="95% confidence interval, lower bound")
     nps_high: float = Field(ge=-100, le=100, description="95% confidence interval, upper bound")
+
+
+class CsatWeek(BaseModel):
+    touchpoint_id: int | None = Field(description="null: responses not tied to a touchpoint")
+    week_start: date = Field(description="Monday of the ISO week (UTC) of the response")
+    responses: int
+    satisfied: int = Field(description="answers 4 or 5 of 5")
+    satisfied_share: float = Field(ge=0, le=1, description="the CSAT")
+    share_low: float = Field(ge=0, le=1, description="95% Wilson interval, lower bound")
+    share_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")
+
+
+class CesWeek(BaseModel):
+    touchpoint_id: int | None = Field(description="null: responses not tied to a touchpoint")
+    week_start: date = Field(description="Monday of the ISO week (UTC) of the response")
+    responses: int
+    mean_score: float = Field(description="mean of 1-7, higher is easier")
+    mean_low: float | None = Field(description="95% interval, lower bound; null for one response")
+    mean_high: float | None = Field(description="95% interval, upper bound; null for one response")

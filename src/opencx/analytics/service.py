@@ -7,12 +7,17 @@ no database session.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+
+import ibis.expr.types as ir
 
 from opencx.analytics import metrics
 from opencx.analytics.engine import analytics_connection
 from opencx.analytics.schemas import (
+    CesWeek,
+    CsatWeek,
     LateDeliveriesWeek,
     NpsWeek,
     TouchpointEventsDay,
@@ -113,18 +118,67 @@ def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float
 
 def compute_nps_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[NpsWeek]:
     """NPS with its 95% interval per touchpoint and ISO week of responses in [start, end)."""
+    weeks = []
+    for row in _survey_rows(
+        metrics.nps_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+    ):
+        low, high = nps_interval(row["promoters"], row["detractors"], row["responses"])
+        weeks.append(NpsWeek.model_validate({**row, "nps_low": low, "nps_high": high}))
+    return weeks
+
+
+def share_interval(hits: int, total: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share (sound for small samples and shares near 0 or 1)."""
+    share = hits / total
+    z2 = Z_95 * Z_95
+    centre = (share + z2 / (2 * total)) / (1 + z2 / total)
+    margin = Z_95 * math.sqrt(share * (1 - share) / total + z2 / (4 * total * total))
+    margin /= 1 + z2 / total
+    return max(centre - margin, 0.0), min(centre + margin, 1.0)
+
+
+def mean_interval(total: int, score_sum: int, square_sum: int) -> tuple[float, float] | None:
+    """The 95% interval of a mean from its count, sum and sum of squares; None for one value."""
+    if total < 2:
+        return None
+    mean = score_sum / total
+    variance = max((square_sum - total * mean * mean) / (total - 1), 0.0)
+    margin = Z_95 * math.sqrt(variance / total)
+    return mean - margin, mean + margin
+
+
+def _survey_rows(
+    metric: Callable[..., ir.Table], *, org_id: int, start: date, end: date
+) -> list[dict[str, Any]]:
     _check_period(start, end)
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
-            metrics.nps_per_touchpoint_per_week(
-                store.table("survey_responses"), org_id=org_id, start=start, end=end
-            )
+            metric(store.table("survey_responses"), org_id=org_id, start=start, end=end)
             .order_by(["week_start", "touchpoint_id"])
             .to_pyarrow()
             .to_pylist()
         )
+    return rows
+
+
+def compute_csat_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[CsatWeek]:
+    """CSAT (share of 4-5) with its 95% interval per touchpoint and ISO week in [start, end)."""
     weeks = []
-    for row in rows:
-        low, high = nps_interval(row["promoters"], row["detractors"], row["responses"])
-        weeks.append(NpsWeek.model_validate({**row, "nps_low": low, "nps_high": high}))
+    for row in _survey_rows(
+        metrics.csat_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+    ):
+        low, high = share_interval(row["satisfied"], row["responses"])
+        weeks.append(CsatWeek.model_validate({**row, "share_low": low, "share_high": high}))
+    return weeks
+
+
+def compute_ces_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[CesWeek]:
+    """CES mean with its 95% interval per touchpoint and ISO week in [start, end)."""
+    weeks = []
+    for row in _survey_rows(
+        metrics.ces_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+    ):
+        bounds = mean_interval(row["responses"], row["score_sum"], row["score_square_sum"])
+        low, high = bounds if bounds is not None else (None, None)
+        weeks.append(CesWeek.model_validate({**row, "mean_low": low, "mean_high": high}))
     return weeks
