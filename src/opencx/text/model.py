@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,9 @@ class Scores:
 class LanguageModel:
     """TF-IDF features, a linear sentiment model and eight one-vs-rest emotion models."""
 
-    def __init__(self, metadata: dict, vocabulary: list[str], arrays: dict[str, np.ndarray]):
+    def __init__(
+        self, metadata: dict[str, Any], vocabulary: list[str], arrays: dict[str, np.ndarray]
+    ):
         self.metadata = metadata
         self.identifier: str = metadata["identifier"]
         self.language: str = metadata["language"]
@@ -102,7 +105,7 @@ class LanguageModel:
 
 
 @lru_cache(maxsize=1)
-def _vader():  # type: ignore[no-untyped-def]
+def _vader() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ MAX_TOKENS = 256
 class OnnxModel:
     """A transformer exported to ONNX whose outputs are sentiment and/or emotion logits."""
 
-    def __init__(self, folder: Path, session, tokenizer, labels: list[str]):  # type: ignore[no-untyped-def]
+    def __init__(self, folder: Path, session: Any, tokenizer: Any, labels: list[str]) -> None:
         self.identifier = f"onnx:{folder.name}"
         self.session = session
         self.tokenizer = tokenizer

@@ -14,13 +14,21 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from opencx.text.evaluation import compute_classification_report, compute_micro_f1
 from opencx.text.features import extract_features
 from opencx.text.lexicon import SEED_LEXICON
-from opencx.text.model import EMOTIONS, MODELS_DIR, SENTIMENTS, file_digest, load_model
+from opencx.text.model import (
+    EMOTIONS,
+    MODELS_DIR,
+    SENTIMENTS,
+    LanguageModel,
+    file_digest,
+    load_model,
+)
 
 SEED = 20201208
 MAX_FEATURES = 20000
@@ -134,7 +142,7 @@ def _vocabulary(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return vocabulary, idf
 
 
-def _matrix(texts: list[str], index: dict[str, int], idf: np.ndarray):  # type: ignore[no-untyped-def]
+def _matrix(texts: list[str], index: dict[str, int], idf: np.ndarray) -> Any:
     from scipy.sparse import csr_matrix
 
     rows, columns, values = [], [], []
@@ -153,7 +161,9 @@ def _emotion_targets(examples: list[Example]) -> np.ndarray:
     return np.array([[n in e.emotions for n in range(1, 9)] for e in examples], dtype=bool)
 
 
-def _fit_sentiment(train_x, train_y, validation_x, validation_y):  # type: ignore[no-untyped-def]
+def _fit_sentiment(
+    train_x: Any, train_y: list[str], validation_x: Any, validation_y: list[str]
+) -> tuple[float, np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
     best = None
@@ -170,7 +180,9 @@ def _fit_sentiment(train_x, train_y, validation_x, validation_y):  # type: ignor
     return best[1], best[2].coef_[order].T, best[2].intercept_[order]
 
 
-def _fit_emotions(train_x, train_t, validation_x, validation_t):  # type: ignore[no-untyped-def]
+def _fit_emotions(
+    train_x: Any, train_t: np.ndarray, validation_x: Any, validation_t: np.ndarray
+) -> tuple[float, float, np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
     best = None
@@ -206,13 +218,15 @@ def _best_threshold(probabilities: np.ndarray, truth: np.ndarray) -> tuple[float
     return round(threshold, 3), f1
 
 
-def _sentiment_reports(model, examples: list[Example], vader: bool) -> dict:  # type: ignore[no-untyped-def]
+def _sentiment_reports(
+    model: LanguageModel, examples: list[Example], vader: bool
+) -> dict[str, Any]:
     """Macro-F1 and accuracy of the saved model with and without the lexicons."""
     labelled = [(e.text, sentiment_label(e)) for e in examples if sentiment_label(e)]
     texts = [text for text, _ in labelled]
     truth = [str(label) for _, label in labelled]
     linear, _ = model.linear_scores(texts)
-    reports = {}
+    reports: dict[str, Any] = {}
     variants = {"xed_only": (0.0, 0.0)}
     if model.lexicon_weight:
         variants["with_seed_lexicon"] = (model.lexicon_weight, 0.0)
@@ -234,7 +248,7 @@ def _sentiment_reports(model, examples: list[Example], vader: bool) -> dict:  # 
     return reports
 
 
-def train_language(data_dir: Path, language: str, output_dir: Path = MODELS_DIR) -> dict:
+def train_language(data_dir: Path, language: str, output_dir: Path = MODELS_DIR) -> dict[str, Any]:
     """Train, save and measure one language's model; return its measured quality."""
     from threadpoolctl import threadpool_limits
 
@@ -243,7 +257,7 @@ def train_language(data_dir: Path, language: str, output_dir: Path = MODELS_DIR)
         return _train_language(data_dir, language, output_dir)
 
 
-def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
+def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict[str, Any]:
     examples = read_xed(data_dir, language)
     train, validation, test = split_examples(examples)
     held_out = {e.text for e in validation} | {e.text for e in test}
@@ -257,13 +271,11 @@ def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
     vocabulary, idf = _vocabulary([e.text for e in train])
     index = {feature: i for i, feature in enumerate(vocabulary)}
 
-    def sentiment_part(part: list[Example]):  # type: ignore[no-untyped-def]
-        labelled = [e for e in part if sentiment_label(e)]
-        return _matrix([e.text for e in labelled], index, idf), [
-            sentiment_label(e) for e in labelled
-        ]
+    def sentiment_part(part: list[Example]) -> tuple[Any, list[str]]:
+        labelled = [(e, label) for e in part if (label := sentiment_label(e))]
+        return _matrix([e.text for e, _ in labelled], index, idf), [label for _, label in labelled]
 
-    def emotion_part(part: list[Example]):  # type: ignore[no-untyped-def]
+    def emotion_part(part: list[Example]) -> tuple[Any, np.ndarray]:
         emotional = [e for e in part if e.emotions]
         return _matrix([e.text for e in emotional], index, idf), _emotion_targets(emotional)
 
@@ -287,7 +299,7 @@ def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
             emotion_weights=emotion_weights.astype(np.float16),
             emotion_bias=emotion_bias.astype(np.float32),
         )
-    metadata = {
+    metadata: dict[str, Any] = {
         "identifier": f"opencx-xed-{language}-1",
         "language": language,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -313,8 +325,7 @@ def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
     _write_metadata(folder, metadata)
     model = load_model(folder)
     if language == "en":
-        metadata["vader_weight"] = _best_vader_weight(model, validation)
-        model.vader_weight = metadata["vader_weight"]
+        model.vader_weight = metadata["vader_weight"] = _best_vader_weight(model, validation)
     emotional_test = [e for e in test if e.emotions]
     _, emotion_scores = model.linear_scores([e.text for e in emotional_test])
     probabilities = 1.0 / (1.0 + np.exp(-emotion_scores))
@@ -333,7 +344,7 @@ def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict:
     return metadata
 
 
-def _best_vader_weight(model, validation: list[Example]) -> float:  # type: ignore[no-untyped-def]
+def _best_vader_weight(model: LanguageModel, validation: list[Example]) -> float:
     best = (-1.0, 0.0)
     for weight in VADER_WEIGHTS:
         model.vader_weight = weight
@@ -344,13 +355,13 @@ def _best_vader_weight(model, validation: list[Example]) -> float:  # type: igno
     return best[1]
 
 
-def _write_metadata(folder: Path, metadata: dict) -> None:
+def _write_metadata(folder: Path, metadata: dict[str, Any]) -> None:
     (folder / "metadata.json").write_text(
         json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8"
     )
 
 
-def _run_time_lexicons(metadata: dict) -> str:
+def _run_time_lexicons(metadata: dict[str, Any]) -> str:
     if not metadata["lexicon_weight"]:
         return "This language has no customer-service seed lexicon yet."
     text = (
@@ -362,13 +373,13 @@ def _run_time_lexicons(metadata: dict) -> str:
     return text + "."
 
 
-def _lexicon_limit(metadata: dict) -> str:
+def _lexicon_limit(metadata: dict[str, Any]) -> str:
     if metadata["lexicon_weight"]:
         return "The seed lexicon makes up for the commonest of them."
     return "Without a seed lexicon, expect customer texts to score worse than the figures here."
 
 
-def write_model_card(folder: Path, metadata: dict) -> None:
+def write_model_card(folder: Path, metadata: dict[str, Any]) -> None:
     """Write MODEL_CARD.md: data, licence and attribution, method and measured quality."""
     test = metadata["test"]
     split = metadata["data"]["split"]
