@@ -5,7 +5,9 @@ Plain HTML forms (no JavaScript), so it works on any phone; each submit saves wh
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from opencx.auth.deps import DbSession
@@ -89,10 +91,22 @@ def survey_page(request: Request, token: str, db: DbSession) -> Response:
     return render(request, "surveys/page.html", page=page, words=WORDS[page.language], note="")
 
 
-@router.post("/s/{token}", response_class=HTMLResponse)
-async def submit_survey(request: Request, token: str, db: DbSession) -> Response:
+async def read_answers(request: Request) -> dict[str, list[str]]:
+    """The posted form as field -> values (a checkbox group sends one field several times)."""
     form = await request.form()
-    answers = {name: [str(v) for v in form.getlist(name)] for name in form}
+    return {name: [str(v) for v in form.getlist(name)] for name in form}
+
+
+# A plain `def`: the database work runs in the thread pool. In an `async def` it blocked the
+# event loop while waiting for SQLite's write lock, so the request holding the lock could not
+# commit, and concurrent submits failed with "database is locked" (benchmarks/survey_responses.py).
+@router.post("/s/{token}", response_class=HTMLResponse)
+def submit_survey(
+    request: Request,
+    token: str,
+    db: DbSession,
+    answers: Annotated[dict[str, list[str]], Depends(read_answers)],
+) -> Response:
     try:
         page = service.record_answers(db, token=token, form=answers)
     except NotFound:
