@@ -188,9 +188,30 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 )
         for _ in range(400):
             kind = rng.choice(["nps", "nps", "csat", "ces"])
+            touchpoint_id = rng.choice([*touchpoints, None])
+            invitation_id = add(
+                "survey_invitations",
+                org_id,
+                survey_id={"nps": 1, "csat": 2, "ces": 3}[kind],
+                customer_id=rng.choice(customers),
+                channel="email",
+                language="nl",
+                touchpoint_id=touchpoint_id,
+                order_id=None,
+                conversation_id=None,
+                agent_id=None,
+                team=None,
+                expires_at=EDGES[-1],
+                sent_at=None,
+            )
+            # the invitation's week: EDGES and random moments alike
+            rows["survey_invitations"][-1]["created_at"] = _moment(rng)
+            if rng.random() < 0.3:
+                continue  # never answered
             add(
                 "survey_responses",
                 org_id,
+                invitation_id=invitation_id,
                 survey_id={"nps": 1, "csat": 2, "ces": 3}[kind],
                 version_id=1,
                 customer_id=rng.choice([*customers, None]),
@@ -198,7 +219,7 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 channel=rng.choice(["email", "chat"]),
                 language=rng.choice(["en", "nl", "pl"]),
                 # Some responses have no touchpoint: they form a group of their own.
-                touchpoint_id=rng.choice([*touchpoints, None]),
+                touchpoint_id=touchpoint_id,
                 agent_id=rng.choice([None, 1, 2]),
                 team=rng.choice([None, "Service NL"]),
                 score=rng.choice(

@@ -241,7 +241,8 @@ def test_sync_copies_every_row_once_and_then_nothing(db_session: Session, tenant
         "deliveries": 5,
         "delivery_status_changes": 9,
         "consent_records": 1,
-        "survey_responses": 0,  # tests/surveys/test_metrics.py syncs responses
+        "survey_invitations": 0,  # tests/surveys/test_metrics.py syncs surveys
+        "survey_responses": 0,
     }
     assert second.total == 0
     assert _count("order_lines") == 7

@@ -91,6 +91,16 @@ def test_answers_show_as_nps_per_touchpoint_credited_to_the_right_place(
     assert by_touchpoint[chat.id].detractor_share == pytest.approx(0.6)
     for week in weeks:
         assert week.nps_low < week.nps < week.nps_high
+    # and the detractors left "what went wrong" open, so their answers are not complete
+    rates = analytics.compute_response_rate_per_touchpoint_per_week(
+        org_id=world.org_id,
+        start=(NOW - timedelta(days=7)).date(),
+        end=(NOW + timedelta(days=1)).date(),
+    )
+    assert {(r.touchpoint_id, r.invitations, r.responses) for r in rates} == {
+        (delivery.id, 5, 4),
+        (chat.id, 5, 2),
+    }
     # and the customers' words stayed in the operational store
     with analytics_connection() as store:
         copied = store.table("survey_responses")
@@ -162,3 +172,31 @@ def test_csat_and_ces_answers_show_per_touchpoint(db_session: Session, world: Wo
     assert (ces.responses, ces.mean_score) == (4, 5.25)
     assert ces.mean_low is not None and ces.mean_high is not None
     assert ces.mean_low < 5.25 < ces.mean_high
+
+
+def test_response_rate_counts_only_complete_answers(db_session: Session, world: World) -> None:
+    # given four invitations: one answered completely, one partly, two not at all
+    tokens = [
+        service.create_invitation(
+            db_session,
+            org_id=world.org_id,
+            survey_id=world.nps_survey_id,
+            data=InvitationIn(customer_id=customer_id, channel="email"),
+        ).token
+        for customer_id in (world.anna_id, world.piotr_id, world.jane_id)
+    ]
+    service.record_answers(
+        db_session, token=tokens[0], form={"shown": ["score", "why"], "q_score": ["9"]}
+    )
+    service.record_answers(db_session, token=tokens[1], form={"shown": ["why"], "q_why": ["Hm"]})
+    db_session.commit()
+    # when synced and computed
+    sync_to_analytics()
+    (week,) = analytics.compute_response_rate_per_touchpoint_per_week(
+        org_id=world.org_id,
+        start=(NOW - timedelta(days=7)).date(),
+        end=(NOW + timedelta(days=1)).date(),
+    )
+    # then 1 of 3 invitations counts as answered
+    assert (week.touchpoint_id, week.invitations, week.responses) == (None, 3, 1)
+    assert week.rate_low < week.response_rate < week.rate_high

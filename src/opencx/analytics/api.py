@@ -13,6 +13,7 @@ from opencx.analytics.schemas import (
     CsatWeek,
     LateDeliveriesWeek,
     NpsWeek,
+    ResponseRateWeek,
     TouchpointEventsDay,
     UnitsSoldWeek,
 )
@@ -75,5 +76,15 @@ def read_ces_per_touchpoint_per_week(
 ) -> list[CesWeek]:
     """CES mean score (1-7) and a 95% interval per touchpoint and week."""
     return service.compute_ces_per_touchpoint_per_week(
+        org_id=principal.org_id, start=start, end=end
+    )
+
+
+@router.get("/response-rate-per-touchpoint-per-week", response_model=list[ResponseRateWeek])
+def read_response_rate_per_touchpoint_per_week(
+    principal: ApiPrincipal, start: Start, end: End
+) -> list[ResponseRateWeek]:
+    """Survey invitations, complete answers and the response rate per touchpoint and week."""
+    return service.compute_response_rate_per_touchpoint_per_week(
         org_id=principal.org_id, start=start, end=end
     )

@@ -225,6 +225,38 @@ def ces_per_touchpoint_per_week(
     )
 
 
+def response_rate_per_touchpoint_per_week(
+    survey_invitations: ir.Table,
+    survey_responses: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+) -> ir.Table:
+    """Invitations, and those answered completely, per touchpoint and ISO week of the invitation."""
+    invited = survey_invitations.filter(
+        survey_invitations.org_id == org_id,
+        survey_invitations.created_at >= _midnight(start),
+        survey_invitations.created_at < _midnight(end),
+    )
+    completed = survey_responses.filter(
+        survey_responses.org_id == org_id, survey_responses.completed
+    ).select("invitation_id")
+    # IN (subquery) rather than a left join: engines disagree on what an unmatched row holds.
+    weekly = (
+        invited.select(
+            "touchpoint_id",
+            week_start=_week_start(invited.created_at),
+            answered=ibis.ifelse(invited.id.isin(completed.invitation_id), 1, 0),
+        )
+        .group_by(["touchpoint_id", "week_start"])
+        .aggregate(invitations=ibis._.count(), responses=ibis._.answered.sum())
+    )
+    return weekly.mutate(
+        response_rate=weekly.responses.cast("float64") / weekly.invitations.cast("float64")
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -249,4 +281,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("nps_per_touchpoint_per_week", nps_per_touchpoint_per_week, ("survey_responses",)),
     Metric("csat_per_touchpoint_per_week", csat_per_touchpoint_per_week, ("survey_responses",)),
     Metric("ces_per_touchpoint_per_week", ces_per_touchpoint_per_week, ("survey_responses",)),
+    Metric(
+        "response_rate_per_touchpoint_per_week",
+        response_rate_per_touchpoint_per_week,
+        ("survey_invitations", "survey_responses"),
+    ),
 )

@@ -80,3 +80,13 @@ class CesWeek(BaseModel):
     mean_score: float = Field(description="mean of 1-7, higher is easier")
     mean_low: float | None = Field(description="95% interval, lower bound; null for one response")
     mean_high: float | None = Field(description="95% interval, upper bound; null for one response")
+
+
+class ResponseRateWeek(BaseModel):
+    touchpoint_id: int | None = Field(description="null: invitations not tied to a touchpoint")
+    week_start: date = Field(description="Monday of the ISO week (UTC) of the invitation")
+    invitations: int
+    responses: int = Field(description="invitations answered completely")
+    response_rate: float = Field(ge=0, le=1)
+    rate_low: float = Field(ge=0, le=1, description="95% Wilson interval, lower bound")
+    rate_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")

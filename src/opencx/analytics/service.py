@@ -20,6 +20,7 @@ from opencx.analytics.schemas import (
     CsatWeek,
     LateDeliveriesWeek,
     NpsWeek,
+    ResponseRateWeek,
     TouchpointEventsDay,
     UnitsSoldWeek,
 )
@@ -181,4 +182,29 @@ def compute_ces_per_touchpoint_per_week(*, org_id: int, start: date, end: date) 
         bounds = mean_interval(row["responses"], row["score_sum"], row["score_square_sum"])
         low, high = bounds if bounds is not None else (None, None)
         weeks.append(CesWeek.model_validate({**row, "mean_low": low, "mean_high": high}))
+    return weeks
+
+
+def compute_response_rate_per_touchpoint_per_week(
+    *, org_id: int, start: date, end: date
+) -> list[ResponseRateWeek]:
+    """Invitations and complete answers per touchpoint and ISO week of invitation in [start, end)."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows: list[dict[str, Any]] = (
+            metrics.response_rate_per_touchpoint_per_week(
+                store.table("survey_invitations"),
+                store.table("survey_responses"),
+                org_id=org_id,
+                start=start,
+                end=end,
+            )
+            .order_by(["week_start", "touchpoint_id"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    weeks = []
+    for row in rows:
+        low, high = share_interval(row["responses"], row["invitations"])
+        weeks.append(ResponseRateWeek.model_validate({**row, "rate_low": low, "rate_high": high}))
     return weeks

@@ -24,7 +24,7 @@ from opencx.commerce.models import (
 )
 from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
-from opencx.surveys.models import SurveyResponse
+from opencx.surveys.models import SurveyInvitation, SurveyResponse
 
 ID = dt.Int64(nullable=False)
 REF = dt.int64
@@ -159,10 +159,27 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             "occurred_at": MOMENT,
         },
     ),
+    _table(
+        SurveyInvitation,
+        {
+            "survey_id": REF,
+            "customer_id": REF,
+            "channel": TEXT,
+            "language": TEXT,
+            "touchpoint_id": REF,
+            "order_id": REF,
+            "conversation_id": REF,
+            "agent_id": REF,
+            "team": TEXT,
+            "expires_at": MOMENT,
+            "sent_at": MOMENT,
+        },
+    ),
     # Scores and where they came from; the answers (free text, comments) are never copied.
     _table(
         SurveyResponse,
         {
+            "invitation_id": REF,
             "survey_id": REF,
             "version_id": REF,
             "customer_id": REF,
