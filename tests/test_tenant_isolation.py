@@ -205,6 +205,10 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         ("PUT", "/api/v1/surveys/{survey_id}/questions"): {
             "questions": [{"key": "score", "kind": "rating", "text": {"en": "How was it?"}}]
         },
+        ("POST", "/api/v1/survey-triggers"): {
+            "trigger": "order_placed",
+            "customer_id": a_ids["customer_id"],
+        },
         ("POST", "/api/v1/surveys/{survey_id}/invitations"): {
             "customer_id": a_ids["customer_id"],
             "channel": "email",

@@ -10,12 +10,14 @@ from opencx.auth.deps import ApiPrincipal, DbSession
 from opencx.db import RowId, RowOffset
 from opencx.surveys import service
 from opencx.surveys.schemas import (
+    InteractionIn,
     InvitationIn,
     InvitationOut,
     QuestionsIn,
     ResponseOut,
     SurveyIn,
     SurveyOut,
+    TriggerReport,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
@@ -81,6 +83,14 @@ def create_invitation(
     return invitation.model_copy(
         update={"url": f"{str(request.base_url).rstrip('/')}{invitation.path}"}
     )
+
+
+@router.post("/survey-triggers", response_model=TriggerReport)
+def record_interaction(
+    body: InteractionIn, principal: ApiPrincipal, db: DbSession
+) -> TriggerReport:
+    """Report an interaction; every active survey with its trigger invites the customer if allowed."""
+    return service.record_interaction(db, org_id=principal.org_id, data=body)
 
 
 @router.get("/surveys/{survey_id}/responses", response_model=list[ResponseOut])

@@ -25,6 +25,14 @@ class SurveyStatus(enum.StrEnum):
     closed = "closed"
 
 
+class SurveyTrigger(enum.StrEnum):
+    """The interactions after which an active survey invites the customer by itself."""
+
+    order_placed = "order_placed"
+    delivery_delivered = "delivery_delivered"
+    conversation_resolved = "conversation_resolved"
+
+
 class Survey(OrgRecord, Base):
     __tablename__ = "surveys"
 
@@ -32,6 +40,9 @@ class Survey(OrgRecord, Base):
     kind: Mapped[SurveyKind] = mapped_column(Enum(SurveyKind, native_enum=False, length=20))
     status: Mapped[SurveyStatus] = mapped_column(
         Enum(SurveyStatus, native_enum=False, length=20), default=SurveyStatus.draft
+    )
+    trigger: Mapped[SurveyTrigger | None] = mapped_column(
+        Enum(SurveyTrigger, native_enum=False, length=30), default=None
     )
 
 

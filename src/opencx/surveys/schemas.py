@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opencx.customers.models import ConsentChannel
 from opencx.db import RowId
-from opencx.surveys.models import SurveyKind, SurveyStatus
+from opencx.surveys.models import SurveyKind, SurveyStatus, SurveyTrigger
 
 LANGUAGES = ("en", "nl", "pl")
 DEFAULT_LANGUAGE = "en"
@@ -117,6 +117,9 @@ class SurveyIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     kind: SurveyKind = SurveyKind.custom
+    trigger: SurveyTrigger | None = Field(
+        default=None, description="invite by itself after this interaction while active"
+    )
     questions: list[QuestionIn] | None = Field(
         default=None, min_length=1, max_length=50, description="default: the kind's template"
     )
@@ -133,6 +136,7 @@ class SurveyOut(BaseModel):
     name: str
     kind: SurveyKind
     status: SurveyStatus
+    trigger: SurveyTrigger | None
     version_id: int
     version: int = Field(description="the number of the newest version")
     published_at: datetime | None = Field(description="when the newest version was published")
@@ -196,3 +200,32 @@ class ResponseOut(BaseModel):
     answers: dict[str, Any]
     completed: bool
     submitted_at: datetime
+
+
+class InteractionIn(BaseModel):
+    """An interaction that happened (an order placed, a delivery delivered, a chat resolved)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trigger: SurveyTrigger
+    customer_id: RowId
+    channel: ConsentChannel = Field(
+        default=ConsentChannel.email, description="where the invitation would go (not 'any')"
+    )
+    touchpoint_id: RowId | None = None
+    order_id: RowId | None = None
+    conversation_id: RowId | None = None
+    agent_id: RowId | None = None
+    team: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class SkippedSurvey(BaseModel):
+    survey_id: int
+    reason: str
+
+
+class TriggerReport(BaseModel):
+    """What an interaction caused: invitations made, and surveys that did not invite, with why."""
+
+    invited: list[InvitationOut] = Field(default_factory=list)
+    skipped: list[SkippedSurvey] = Field(default_factory=list)

@@ -33,13 +33,16 @@ from opencx.surveys.models import (
     SurveyVersion,
 )
 from opencx.surveys.schemas import (
+    InteractionIn,
     InvitationIn,
     InvitationOut,
     QuestionIn,
     QuestionKind,
     ResponseOut,
+    SkippedSurvey,
     SurveyIn,
     SurveyOut,
+    TriggerReport,
     survey_language,
 )
 from opencx.surveys.standard_questions import STANDARD_QUESTIONS
@@ -138,6 +141,7 @@ def _survey_out(session: Session, survey: Survey) -> SurveyOut:
         name=survey.name,
         kind=survey.kind,
         status=survey.status,
+        trigger=survey.trigger,
         version_id=version.id,
         version=version.number,
         published_at=version.published_at,
@@ -163,7 +167,13 @@ def create_survey(session: Session, *, org_id: int, data: SurveyIn) -> SurveyOut
             raise InvalidInput("questions", "a custom survey needs questions")
         questions = STANDARD_QUESTIONS[data.kind]
     _check_questions(questions)
-    survey = Survey(org_id=org_id, name=data.name, kind=data.kind, status=SurveyStatus.draft)
+    survey = Survey(
+        org_id=org_id,
+        name=data.name,
+        kind=data.kind,
+        status=SurveyStatus.draft,
+        trigger=data.trigger,
+    )
     session.add(survey)
     session.flush()
     session.add(
@@ -369,6 +379,45 @@ def _email_invitation(
         raise EmailNotSent(str(exc)) from exc
     invitation.sent_at = now
     session.flush()
+
+
+def record_interaction(
+    session: Session, *, org_id: int, data: InteractionIn, now: datetime | None = None
+) -> TriggerReport:
+    """Invite the customer to every active survey triggered by this interaction, where allowed.
+
+    Consent and throttling decide per survey; a refusal skips that survey with its reason
+    instead of failing the interaction. Ids that are not this organization's are 404.
+    """
+    now = now or utcnow()
+    if data.channel is ConsentChannel.any:
+        raise InvalidInput("channel", "name the channel the invitation goes out on")
+    customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
+    surveys = session.scalars(
+        select(Survey)
+        .where(
+            Survey.org_id == org_id,
+            Survey.trigger == data.trigger,
+            Survey.status == SurveyStatus.active,
+        )
+        .order_by(Survey.id)
+    ).all()
+    source = data.model_dump(exclude={"trigger"})
+    report = TriggerReport()
+    for survey in surveys:
+        try:
+            report.invited.append(
+                create_invitation(
+                    session,
+                    org_id=org_id,
+                    survey_id=survey.id,
+                    data=InvitationIn.model_validate(source),
+                    now=now,
+                )
+            )
+        except InvitationRefused as refusal:
+            report.skipped.append(SkippedSurvey(survey_id=survey.id, reason=refusal.reason))
+    return report
 
 
 def list_responses(

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 08:09:18.715928
+Create Date: 2026-11-22 08:31:12.587145
 """
 
 from __future__ import annotations
@@ -34,6 +34,18 @@ def upgrade() -> None:
             "status",
             sa.Enum("draft", "active", "closed", name="surveystatus", native_enum=False, length=20),
             nullable=False,
+        ),
+        sa.Column(
+            "trigger",
+            sa.Enum(
+                "order_placed",
+                "delivery_delivered",
+                "conversation_resolved",
+                name="surveytrigger",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=True,
         ),
         sa.Column(
             "id",
