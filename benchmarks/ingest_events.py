@@ -100,6 +100,24 @@ def make_batches(count: int, ids: str, customer_ids: list[int], seed: int = 7) -
     return bodies
 
 
+def _add_touchpoints(session: Session, org_id: int) -> None:
+    journeys_service.upsert_touchpoints(
+        session,
+        org_id=org_id,
+        touchpoints=[
+            TouchpointIn(
+                key=f"tp-{n}",
+                name=f"Touchpoint {n}",
+                stage="consideration",
+                channel="web",
+                is_online=True,
+                department="marketing",
+            )
+            for n in range(TOUCHPOINTS)
+        ],
+    )
+
+
 def prepare(url: str) -> tuple[str, list[int]]:
     """Migrate, then make an organization, an API key, touchpoints and customers."""
     migrate.upgrade(url)
@@ -107,21 +125,7 @@ def prepare(url: str) -> tuple[str, list[int]]:
     with Session(engine) as session:
         org = auth_service.create_organization(session, name="Bench", slug="bench")
         _, secret = auth_service.create_api_key(session, org_id=org.id, name="bench")
-        journeys_service.upsert_touchpoints(
-            session,
-            org_id=org.id,
-            touchpoints=[
-                TouchpointIn(
-                    key=f"tp-{n}",
-                    name=f"Touchpoint {n}",
-                    stage="consideration",
-                    channel="web",
-                    is_online=True,
-                    department="marketing",
-                )
-                for n in range(TOUCHPOINTS)
-            ],
-        )
+        _add_touchpoints(session, org.id)
         rows = [
             {"identities": [{"kind": "external", "namespace": "bench", "value": f"c{n}"}]}
             for n in range(CUSTOMERS)
@@ -220,21 +224,7 @@ def profile_in_process(url: str, bodies: list[bytes]) -> None:
     engine = make_engine(url)
     with Session(engine) as session:
         org = auth_service.create_organization(session, name="Profile", slug="profile")
-        journeys_service.upsert_touchpoints(
-            session,
-            org_id=org.id,
-            touchpoints=[
-                TouchpointIn(
-                    key=f"tp-{n}",
-                    name=f"Touchpoint {n}",
-                    stage="consideration",
-                    channel="web",
-                    is_online=True,
-                    department="marketing",
-                )
-                for n in range(TOUCHPOINTS)
-            ],
-        )
+        _add_touchpoints(session, org.id)
         session.commit()
         org_id = org.id
     # Same shape of batches, but anonymous: this organization has no customers.
