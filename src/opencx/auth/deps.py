@@ -10,7 +10,7 @@ from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from opencx.auth import service
-from opencx.auth.models import Role, User, WebSession
+from opencx.auth.models import User, WebSession
 from opencx.auth.schemas import Principal
 from opencx.db import get_sessionmaker
 
@@ -89,15 +89,6 @@ def require_user(request: Request, db: DbSession) -> SignedIn:
 
 
 CurrentUser = Annotated[SignedIn, Depends(require_user)]
-
-
-def require_role(*roles: Role):  # type: ignore[no-untyped-def]
-    def check(current: CurrentUser) -> SignedIn:
-        if current.user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not do this")
-        return current
-
-    return check
 
 
 async def check_csrf(request: Request, current: CurrentUser) -> SignedIn:
