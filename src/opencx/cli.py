@@ -38,6 +38,10 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(import_app, name="import")
 text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
 app.add_typer(text_app, name="text")
+channels_app = typer.Typer(help="Service-desk channels.", no_args_is_help=True)
+email_app = typer.Typer(help="The email channel (IMAP in, SMTP out).", no_args_is_help=True)
+channels_app.add_typer(email_app, name="email")
+app.add_typer(channels_app, name="channels")
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
 
@@ -145,6 +149,30 @@ def apikeys_revoke(org: OrgOption, key_id: Annotated[int, typer.Argument(help="K
             typer.echo(f"API key {key_id} revoked")
     except NotFound as exc:
         raise _fail(str(exc)) from exc
+
+
+@email_app.command("fetch")
+def channels_email_fetch(org: OrgOption) -> None:
+    """Read new mail of the OPENCX_IMAP_* mailbox into the organization's conversations."""
+    import imaplib
+
+    from opencx.channels.tasks import fetch_email
+
+    try:
+        with session_scope() as session:
+            org_id = auth_service.get_organization_by_slug(session, slug=org).id
+        report = fetch_email(org_id=org_id)
+    except (InvalidInput, NotFound) as exc:
+        raise _fail(str(exc)) from exc
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise _fail(f"the IMAP server could not be read: {exc}") from exc
+    typer.echo(
+        f"{report.fetched} fetched, {report.stored} stored "
+        f"({report.conversations_created} new conversations), {report.duplicates} duplicates, "
+        f"{len(report.rejected)} rejected"
+    )
+    for rejected in report.rejected:
+        typer.echo(f"  UID {rejected.uid}: {rejected.field}: {rejected.reason}")
 
 
 @analytics_app.command("sync")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("auth", "customers", "commerce", "journeys", "surveys")
+DOMAINS = ("auth", "customers", "commerce", "journeys", "surveys", "conversations", "channels")
 
 
 def _import_if_present(module: str) -> None:
@@ -18,7 +18,7 @@ def _import_if_present(module: str) -> None:
 def load_models() -> None:
     """Import every domain's models so Base.metadata knows all tables."""
     for name in DOMAINS:
-        importlib.import_module(f"opencx.{name}.models")
+        _import_if_present(f"opencx.{name}.models")
 
 
 def load_domains() -> None:

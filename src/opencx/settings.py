@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_from: str = "OpenCX <no-reply@localhost>"
+    # The service desk's mailbox (one per server; `opencx channels email fetch --org` feeds it
+    # into one organization) and the address its replies come from (default smtp_from).
+    imap_host: str = Field(default="", description="IMAP server of the desk mailbox; empty = off")
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    desk_email_from: str = Field(default="", description="From of agents' email replies")
 
     @field_validator("secret_key")
     @classmethod

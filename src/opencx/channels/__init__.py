@@ -1,0 +1,1 @@
+"""Channel adapters: each turns what its channel delivers into service-desk messages and sends replies."""

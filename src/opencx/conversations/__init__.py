@@ -1,0 +1,1 @@
+"""The service desk: conversations (tickets) on every channel, their messages, and macros."""

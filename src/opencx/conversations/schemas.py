@@ -1,0 +1,345 @@
+"""Pydantic shapes of the service desk: inbound messages, replies, conversations, macros."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from opencx.conversations.models import (
+    AuthorKind,
+    ConversationChannel,
+    ConversationPriority,
+    ConversationStatus,
+    MessageDirection,
+)
+from opencx.customers.schemas import IdentityIn
+from opencx.db import RowId
+from opencx.surveys.schemas import TriggerReport
+
+MACRO_LANGUAGES = ("en", "nl", "pl")
+DEFAULT_LANGUAGE = "en"
+PLACEHOLDERS = (
+    "customer.first_name",
+    "customer.last_name",
+    "conversation.id",
+    "conversation.subject",
+    "agent.name",
+)
+PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+
+def macro_language(language: str | None) -> str:
+    """The language a macro is rendered in for a customer: theirs when written, else English."""
+    code = (language or "").lower()[:2]
+    return code if code in MACRO_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _tag_list(values: list[str]) -> list[str]:
+    tags: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if not tag:
+            raise PydanticCustomError("tag", "tags must not be empty")
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+Tags = Annotated[list[Annotated[str, Field(max_length=50)]], AfterValidator(_tag_list)]
+TeamName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class AttachmentIn(BaseModel):
+    """A file as the API receives it: name, type and base64 content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=200)
+    content_base64: str = Field(description="the file's bytes, base64-encoded")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _decodable(cls, value: str) -> str:
+        try:
+            content = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise PydanticCustomError("base64", "not valid base64") from exc
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise PydanticCustomError("size", "larger than 25 MiB")
+        return value
+
+    @property
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    """A file as a channel adapter hands it over."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+class InboundMessageIn(BaseModel):
+    """A customer's message as every channel adapter normalizes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: ConversationChannel
+    channel_message_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="the channel's id of the message (email Message-ID); a redelivery is stored once",
+    )
+    thread_refs: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="channel message ids this one answers (email In-Reply-To and References)",
+    )
+    sender: IdentityIn = Field(description="who wrote: the customer is found or created by it")
+    sender_name: str | None = Field(default=None, max_length=200)
+    subject: str = Field(default="", max_length=300)
+    body: str = Field(default="", max_length=1_000_000)
+    body_html: str | None = Field(default=None, max_length=5_000_000)
+    received_at: AwareDatetime
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
+    touchpoint_id: RowId | None = None
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, subject: str) -> str:
+        return " ".join(subject.split())
+
+
+class ReplyIn(BaseModel):
+    """An agent's answer to the customer, sent on the conversation's channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=1_000_000)
+    body_html: str | None = Field(default=None, max_length=5_000_000)
+    author_user_id: RowId | None = Field(
+        default=None, description="the agent; default the signed-in user"
+    )
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, body: str) -> str:
+        if not body.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return body
+
+
+class NoteIn(BaseModel):
+    """An internal note: seen by agents, never sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=100_000)
+    author_user_id: RowId | None = None
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, body: str) -> str:
+        if not body.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return body
+
+
+class AssignIn(BaseModel):
+    """Who handles the conversation; null clears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: RowId | None = None
+    team: TeamName | None = None
+
+
+class ConversationPatch(BaseModel):
+    """Change status, priority or tags; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ConversationStatus | None = None
+    priority: ConversationPriority | None = None
+    tags: Tags | None = None
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merged_id: RowId = Field(description="the duplicate: its messages move here and it is closed")
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: int
+    channel: ConversationChannel
+    direction: MessageDirection
+    author_kind: AuthorKind
+    author_user_id: int | None
+    address: str | None
+    body: str
+    body_html: str | None
+    channel_message_id: str | None
+    thread_refs: list[str]
+    sent_at: datetime
+    delivery_error: str | None
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    channel: ConversationChannel
+    subject: str
+    status: ConversationStatus
+    priority: ConversationPriority
+    tags: list[str]
+    assignee_id: int | None
+    team: str | None
+    touchpoint_id: int | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    reopened_count: int
+    last_message_at: datetime
+    merged_into_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut] = Field(default_factory=list)
+
+
+class ConversationPage(BaseModel):
+    total: int
+    items: list[ConversationOut]
+
+
+class InboundResult(BaseModel):
+    """What an inbound message did: where it landed and whether it was new."""
+
+    conversation: ConversationOut
+    message: MessageOut
+    customer_created: bool
+    conversation_created: bool
+    reopened: bool
+    duplicate: bool = Field(description="the channel delivered this message before; nothing stored")
+
+
+class ConversationChange(BaseModel):
+    """A changed conversation; on resolving, what the survey triggers did."""
+
+    conversation: ConversationOut
+    survey_triggers: TriggerReport | None = Field(
+        default=None, description="on resolving: surveys that invited the customer or skipped"
+    )
+    survey_trigger_error: str | None = Field(
+        default=None, description="why the survey triggers could not run (the change stands)"
+    )
+
+
+@dataclass(frozen=True)
+class OutboundDelivery:
+    """What a channel adapter needs to send an agent's reply."""
+
+    org_id: int
+    conversation_id: int
+    channel: ConversationChannel
+    to: str
+    subject: str
+    body: str
+    body_html: str | None
+    in_reply_to: str | None
+    references: list[str] = field(default_factory=list)
+
+
+def _macro_texts(texts: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(texts) - set(MACRO_LANGUAGES))
+    if unknown:
+        raise PydanticCustomError(
+            "language", "languages are en, nl and pl; not {unknown}", {"unknown": unknown}
+        )
+    if not texts.get(DEFAULT_LANGUAGE, "").strip():
+        raise PydanticCustomError("required", "an English text (en) is required")
+    for language, text in texts.items():
+        for name in PLACEHOLDER.findall(text):
+            if name not in PLACEHOLDERS:
+                raise PydanticCustomError(
+                    "placeholder",
+                    "unknown placeholder {{{name}}} in {language}; known: {known}",
+                    {"name": name, "language": language, "known": ", ".join(PLACEHOLDERS)},
+                )
+    return texts
+
+
+MacroTexts = Annotated[
+    dict[str, Annotated[str, Field(max_length=20_000)]], AfterValidator(_macro_texts)
+]
+
+
+class MacroIn(BaseModel):
+    """A canned reply: a name and a text per language (en required; nl and pl fall back to it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    texts: MacroTexts
+
+
+class MacroOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    texts: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MacroRenderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: RowId
+    agent_id: RowId | None = Field(default=None, description="whose name fills {agent.name}")
+
+
+class RenderedMacro(BaseModel):
+    macro_id: int
+    conversation_id: int
+    language: str
+    text: str
