@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from opencx.commerce import service as commerce
 from opencx.commerce.schemas import OrderIn, ProductIn
+from opencx.conversations import service as conversations
+from opencx.conversations.schemas import InboundMessageIn, MacroIn
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.db import Base
@@ -124,6 +126,24 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
     surveys.record_answers(
         session, token=invitation.token, form={"shown": ["why"], "q_why": [marker]}
     )
+    conversation = conversations.record_inbound_message(
+        session,
+        org_id=tenant.org_id,
+        data=InboundMessageIn.model_validate(
+            {
+                "channel": "email",
+                # the same Message-ID in both organizations: unique per organization only
+                "channel_message_id": "<same-message@example.com>",
+                "sender": {"kind": "email", "value": f"{marker}@example.com"},
+                "subject": f"{marker} complaint",
+                "body": marker,
+                "received_at": NOW - timedelta(minutes=5),
+            }
+        ),
+    ).conversation
+    macro = conversations.create_macro(
+        session, org_id=tenant.org_id, data=MacroIn(name=marker, texts={"en": marker})
+    )
     session.commit()
     delivery_id = (
         commerce.get_order_detail(session, org_id=tenant.org_id, order_id=order.id).deliveries[0].id
@@ -139,6 +159,8 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "touchpoint_id": touchpoint.id,
         "api_key_id": api_key_id,
         "survey_id": survey.id,
+        "conversation_id": conversation.id,
+        "macro_id": macro.id,
     }
 
 
@@ -209,6 +231,23 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             "trigger": "order_placed",
             "customer_id": a_ids["customer_id"],
         },
+        ("POST", "/api/v1/conversations/messages"): {
+            "channel": "email",
+            "channel_message_id": "<same-message@example.com>",
+            "sender": {"kind": "email", "value": "new@a.example"},
+            "body": "hello",
+            "received_at": when,
+        },
+        ("PATCH", "/api/v1/conversations/{conversation_id}"): {"status": "resolved"},
+        ("POST", "/api/v1/conversations/{conversation_id}/replies"): {"body": "hi"},
+        ("POST", "/api/v1/conversations/{conversation_id}/notes"): {"body": "hi"},
+        ("POST", "/api/v1/conversations/{conversation_id}/assign"): {"team": "Delivery"},
+        ("POST", "/api/v1/conversations/{conversation_id}/merge"): {
+            "merged_id": a_ids["conversation_id"]
+        },
+        ("POST", "/api/v1/macros"): {"name": "Hi", "texts": {"en": "Hi"}},
+        ("PUT", "/api/v1/macros/{macro_id}"): {"name": "Hi", "texts": {"en": "Hi"}},
+        ("POST", "/api/v1/macros/{macro_id}/render"): {"conversation_id": a_ids["conversation_id"]},
         ("POST", "/api/v1/surveys/{survey_id}/invitations"): {
             "customer_id": a_ids["customer_id"],
             "channel": "email",
