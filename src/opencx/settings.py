@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     imap_password: str = ""
     imap_folder: str = "INBOX"
     desk_email_from: str = Field(default="", description="From of agents' email replies")
+    # Messaging webhooks; an empty secret switches the channel's webhook off (404).
+    whatsapp_app_secret: str = Field(default="", description="Meta app secret: X-Hub-Signature-256")
+    whatsapp_verify_token: str = Field(default="", description="Token of Meta's GET handshake")
+    telegram_secret_token: str = Field(default="", description="secret_token given to setWebhook")
 
     @field_validator("secret_key")
     @classmethod
