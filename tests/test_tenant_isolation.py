@@ -126,7 +126,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
     surveys.record_answers(
         session, token=invitation.token, form={"shown": ["why"], "q_why": [marker]}
     )
-    conversation = conversations.record_inbound_message(
+    inbound = conversations.record_inbound_message(
         session,
         org_id=tenant.org_id,
         data=InboundMessageIn.model_validate(
@@ -137,10 +137,13 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
                 "sender": {"kind": "email", "value": f"{marker}@example.com"},
                 "subject": f"{marker} complaint",
                 "body": marker,
+                "attachments": [
+                    {"filename": f"{marker}.txt", "content_base64": "aGVsbG8="}  # hello
+                ],
                 "received_at": NOW - timedelta(minutes=5),
             }
         ),
-    ).conversation
+    )
     macro = conversations.create_macro(
         session, org_id=tenant.org_id, data=MacroIn(name=marker, texts={"en": marker})
     )
@@ -159,7 +162,8 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "touchpoint_id": touchpoint.id,
         "api_key_id": api_key_id,
         "survey_id": survey.id,
-        "conversation_id": conversation.id,
+        "conversation_id": inbound.conversation.id,
+        "attachment_id": inbound.message.attachments[0].id,
         "macro_id": macro.id,
     }
 

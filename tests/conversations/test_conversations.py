@@ -281,6 +281,15 @@ def test_attachments_are_files_with_metadata_and_gdpr_sees_and_erases_the_conver
     }
     stored = settings_env / "attachments" / str(tenant.org_id) / digest[:2] / digest
     assert stored.read_bytes() == content
+    # and it downloads with its type and name
+    download = client.get(
+        f"/api/v1/conversations/{result['conversation']['id']}/attachments/{attachment['id']}",
+        headers=h,
+    )
+    assert download.status_code == 200
+    assert download.content == content
+    assert download.headers["content-type"] == "application/pdf"
+    assert 'filename="factuur.pdf"' in download.headers["content-disposition"]
     customer_id = result["conversation"]["customer_id"]
     client.post(
         f"/api/v1/conversations/{result['conversation']['id']}/replies",

@@ -135,7 +135,7 @@ def parse_email(raw: bytes, *, received_at: datetime) -> NormalizedMessage:
             channel=ConversationChannel.email,
             channel_message_id=message_id[:500],
             thread_refs=[ref[:500] for ref in references[-100:]],
-            sender={"kind": IdentityKind.email, "value": address},  # type: ignore[arg-type]
+            sender={"kind": IdentityKind.email, "value": address},
             sender_name=name[:200] or None,
             subject=str(message["Subject"] or "")[:300],
             body=body,

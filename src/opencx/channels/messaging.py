@@ -119,7 +119,7 @@ def normalize_whatsapp(payload: Any) -> list[NormalizedMessage]:
                     inbound = InboundMessageIn(
                         channel=ConversationChannel.whatsapp,
                         channel_message_id=message.id,
-                        sender={"kind": IdentityKind.phone, "value": f"+{message.from_}"},  # type: ignore[arg-type]
+                        sender={"kind": IdentityKind.phone, "value": f"+{message.from_}"},
                         sender_name=names.get(message.from_) or None,
                         body=_wa_body(message),
                         received_at=datetime.fromtimestamp(message.timestamp, UTC),
@@ -171,7 +171,7 @@ def normalize_telegram(payload: Any) -> list[NormalizedMessage]:
             channel=ConversationChannel.telegram,
             # message_id counts per chat, so the chat makes it unique.
             channel_message_id=f"{message.chat.id}:{message.message_id}",
-            sender={"kind": IdentityKind.social, "namespace": "telegram", "value": str(sender.id)},  # type: ignore[arg-type]
+            sender={"kind": IdentityKind.social, "namespace": "telegram", "value": str(sender.id)},
             sender_name=name or None,
             body=message.text if message.text is not None else (message.caption or ""),
             received_at=datetime.fromtimestamp(message.date, UTC),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import FileResponse
 
 from opencx.auth.deps import ApiPrincipal, DbSession
 from opencx.conversations import service
@@ -31,7 +32,9 @@ from opencx.db import RowId, RowOffset
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
-MERGED = {409: {"description": "the conversation was merged into another"}}
+MERGED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the conversation was merged into another"}
+}
 
 
 @router.get("/conversations", response_model=ConversationPage)
@@ -84,6 +87,21 @@ def read_conversation(
     return service.get_conversation_detail(
         db, org_id=principal.org_id, conversation_id=conversation_id
     )
+
+
+@router.get(
+    "/conversations/{conversation_id}/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_attachment(
+    conversation_id: RowId, attachment_id: RowId, principal: ApiPrincipal, db: DbSession
+) -> FileResponse:
+    """The attachment's bytes, with its content type and file name."""
+    path, attachment = service.get_attachment_file(
+        db, org_id=principal.org_id, conversation_id=conversation_id, attachment_id=attachment_id
+    )
+    return FileResponse(path, media_type=attachment.content_type, filename=attachment.filename)
 
 
 @router.patch(

@@ -62,7 +62,7 @@ from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.settings import get_settings
 from opencx.surveys import service as surveys
-from opencx.surveys.schemas import InteractionIn
+from opencx.surveys.schemas import InteractionIn, TriggerReport
 from opencx.text import UNKNOWN, detect_language
 
 # Channels where a message carries no thread of its own: it continues the customer's
@@ -369,9 +369,9 @@ def record_inbound_message(
                 duplicate=True,
             )
     customer_id, customer_created = _customer_for(session, org_id=org_id, data=data)
-    conversation = _thread_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
+    threaded = _thread_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
     created = reopened = False
-    if conversation is None or conversation.status is ConversationStatus.closed:
+    if threaded is None or threaded.status is ConversationStatus.closed:
         conversation = Conversation(
             org_id=org_id,
             customer_id=customer_id,
@@ -384,13 +384,15 @@ def record_inbound_message(
         session.add(conversation)
         session.flush()
         created = True
-    elif conversation.status is ConversationStatus.resolved:
-        conversation.status = ConversationStatus.open
-        conversation.resolved_at = None
-        conversation.reopened_count += 1
-        reopened = True
-    elif conversation.status is ConversationStatus.pending:
-        conversation.status = ConversationStatus.open
+    else:
+        conversation = threaded
+        if conversation.status is ConversationStatus.resolved:
+            conversation.status = ConversationStatus.open
+            conversation.resolved_at = None
+            conversation.reopened_count += 1
+            reopened = True
+        elif conversation.status is ConversationStatus.pending:
+            conversation.status = ConversationStatus.open
     conversation.last_message_at = max(conversation.last_message_at, data.received_at)
     message = Message(
         org_id=org_id,
@@ -418,6 +420,28 @@ def record_inbound_message(
         reopened=reopened,
         duplicate=False,
     )
+
+
+def get_attachment_file(
+    session: Session, *, org_id: int, conversation_id: int, attachment_id: int
+) -> tuple[Path, AttachmentOut]:
+    """Where an attachment of this conversation lies on disk, and its metadata."""
+    attachment = session.scalar(
+        select(MessageAttachment)
+        .join(Message, Message.id == MessageAttachment.message_id)
+        .where(
+            MessageAttachment.org_id == org_id,
+            MessageAttachment.id == attachment_id,
+            Message.org_id == org_id,
+            Message.conversation_id == conversation_id,
+        )
+    )
+    if attachment is None:
+        raise NotFound("attachment", attachment_id)
+    path = get_settings().data_dir / attachment.path
+    if not path.is_file():
+        raise NotFound("attachment file", attachment_id)
+    return path, AttachmentOut.model_validate(attachment)
 
 
 # --- agents' actions ------------------------------------------------------------------------
@@ -581,9 +605,9 @@ def assign_conversation(
 
 def _invite_after_resolution(
     session: Session, *, conversation: Conversation, now: datetime
-) -> tuple[Any, str | None]:
+) -> tuple[TriggerReport | None, str | None]:
     interaction = InteractionIn(
-        trigger="conversation_resolved",  # type: ignore[arg-type]
+        trigger="conversation_resolved",
         customer_id=conversation.customer_id,
         channel=_SURVEY_CHANNEL[conversation.channel],
         touchpoint_id=conversation.touchpoint_id,
