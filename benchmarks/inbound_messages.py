@@ -1,0 +1,216 @@
+"""Benchmark: inbound service-desk messages per second through the WhatsApp webhook endpoint.
+
+    .venv/bin/python benchmarks/inbound_messages.py [--messages 2000] [--senders 500]
+        [--concurrency 1] [--postgres ADMIN_URL]
+
+Starts `uvicorn opencx.app:create_app` in a subprocess on a free localhost port against a
+fresh SQLite file in a temporary folder (or, with --postgres, a fresh PostgreSQL database made
+through ADMIN_URL and dropped afterwards). Posts `--messages` signed WhatsApp Cloud API
+webhooks of one text message each, from `--senders` phone numbers (the first message of a
+number creates its customer and conversation, later ones continue it), and prints messages/s
+and latency; then posts the very same webhooks again (each a duplicate) and prints that too.
+It checks the answers and the rows stored, so a fast wrong answer cannot pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from opencx import migrate
+from opencx.auth import service as auth_service
+from opencx.db import make_engine
+from opencx.domains import load_domains
+
+APP_SECRET = "benchmark-app-secret"
+START = 1_764_000_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_webhooks(count: int, senders: int) -> list[tuple[bytes, str]]:
+    """`count` signed webhook bodies of one message each, round-robin over `senders` numbers."""
+    webhooks = []
+    for n in range(count):
+        wa_id = f"316{10_000_000 + n % senders}"
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "contacts": [
+                                    {"profile": {"name": f"Klant {n % senders}"}, "wa_id": wa_id}
+                                ],
+                                "messages": [
+                                    {
+                                        "from": wa_id,
+                                        "id": f"wamid.bench{n:08d}",
+                                        "timestamp": str(START + n),
+                                        "type": "text",
+                                        "text": {
+                                            "body": f"Waar blijft bestelling {n}? Het pakket is nog niet geleverd."
+                                        },
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        body = json.dumps(payload).encode()
+        signature = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        webhooks.append((body, f"sha256={signature}"))
+    return webhooks
+
+
+@contextmanager
+def running_server(url: str, data_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "OPENCX_DATABASE_URL": url,
+        "OPENCX_DATA_DIR": str(data_dir),
+        "OPENCX_ANALYTICS_URL": f"duckdb:///{data_dir / 'analytics.duckdb'}",
+        "OPENCX_ANALYTICS_SYNC_SECONDS": "0",
+        "OPENCX_WHATSAPP_APP_SECRET": APP_SECRET,
+    }
+    command = [sys.executable, "-m", "uvicorn", "opencx.app:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--no-access-log"]
+    server = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def post_all(
+    base: str, webhooks: list[tuple[bytes, str]], concurrency: int
+) -> tuple[float, list[float], int, int]:
+    """Post every webhook; wall seconds, per-request seconds, messages stored and duplicates."""
+    url = f"{base}/api/v1/channels/whatsapp/bench"
+    latencies: list[float] = []
+    stored = duplicates = 0
+
+    def post(client: httpx.Client, webhook: tuple[bytes, str]) -> tuple[float, dict[str, int]]:
+        body, signature = webhook
+        headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+        began = time.perf_counter()
+        response = client.post(url, content=body, headers=headers)
+        took = time.perf_counter() - began
+        assert response.status_code == 200, response.text[:500]
+        return took, response.json()
+
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+        began = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            for took, result in pool.map(lambda w: post(client, w), webhooks):
+                latencies.append(took)
+                stored += result["stored"]
+                duplicates += result["duplicates"]
+        wall = time.perf_counter() - began
+    return wall, latencies, stored, duplicates
+
+
+def _report(label: str, count: int, wall: float, latencies: list[float]) -> None:
+    quantiles = statistics.quantiles(latencies, n=100)
+    print(
+        f"{label}: {count / wall:,.0f} messages/s "
+        f"(p50 {quantiles[49] * 1000:.1f} ms, p99 {quantiles[98] * 1000:.1f} ms per webhook)"
+    )
+
+
+def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        auth_service.create_organization(session, name="Bench", slug="bench")
+        session.commit()
+    webhooks = make_webhooks(args.messages, args.senders)
+    with running_server(url, data_dir) as base:
+        wall, latencies, stored, duplicates = post_all(base, webhooks, args.concurrency)
+        assert (stored, duplicates) == (args.messages, 0), (stored, duplicates)
+        _report("new messages", args.messages, wall, latencies)
+        wall, latencies, stored, duplicates = post_all(base, webhooks, args.concurrency)
+        assert (stored, duplicates) == (0, args.messages), (stored, duplicates)
+        _report("redelivered (duplicates)", args.messages, wall, latencies)
+    with engine.connect() as conn:
+        messages = conn.scalar(sa.text("SELECT count(*) FROM conversation_messages"))
+        conversations = conn.scalar(sa.text("SELECT count(*) FROM conversations"))
+        customers = conn.scalar(sa.text("SELECT count(*) FROM customers"))
+    engine.dispose()
+    expected_people = min(args.senders, args.messages)
+    assert (messages, conversations, customers) == (args.messages, expected_people, expected_people)
+    print(f"stored: {messages} messages, {conversations} conversations, {customers} customers")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--postgres", help="admin URL; default SQLite")
+    args = parser.parse_args()
+    load_domains()
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        if not args.postgres:
+            print(f"SQLite, {args.messages} webhooks from {args.senders} senders")
+            run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, args)
+            return
+        name = f"opencx_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = sa.engine.make_url(args.postgres).set(database=name)
+            print(f"PostgreSQL, {args.messages} webhooks from {args.senders} senders")
+            run(url.render_as_string(hide_password=False), data_dir, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
