@@ -90,6 +90,12 @@ def test_a_message_without_message_id_is_identified_by_its_content() -> None:
     assert other.message.channel_message_id != first
 
 
+def test_nul_characters_are_dropped_from_text() -> None:
+    raw = _email(message_id="<nul@x>", body="kapot\x00 geleverd", subject="Kap\x00ot")
+    parsed = email.parse_email(raw, received_at=SENT).message
+    assert (parsed.subject, parsed.body) == ("Kapot", "kapot geleverd\n")
+
+
 def test_a_message_without_sender_is_refused_naming_the_field() -> None:
     message = EmailMessage()
     message["Subject"] = "no from"

@@ -95,8 +95,11 @@ def _text(part: EmailMessage | None) -> str | None:
     except (LookupError, ValueError):
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    # Mail travels with CRLF line ends; store text the way every other channel sends it.
-    return content.replace("\r\n", "\n") if isinstance(content, str) else None
+    if not isinstance(content, str):
+        return None
+    # Mail travels with CRLF line ends; store text the way every other channel sends it. NUL
+    # has no place in text and PostgreSQL cannot store it.
+    return content.replace("\r\n", "\n").replace("\x00", "")
 
 
 def parse_email(raw: bytes, *, received_at: datetime) -> NormalizedMessage:
@@ -137,7 +140,7 @@ def parse_email(raw: bytes, *, received_at: datetime) -> NormalizedMessage:
             thread_refs=[ref[:500] for ref in references[-100:]],
             sender={"kind": IdentityKind.email, "value": address},
             sender_name=name[:200] or None,
-            subject=str(message["Subject"] or "")[:300],
+            subject=str(message["Subject"] or "").replace("\x00", "")[:300],
             body=body,
             body_html=html,
             received_at=_sent_at(message, received_at),
