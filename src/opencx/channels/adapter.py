@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from opencx.conversations.models import ConversationChannel
-from opencx.conversations.schemas import InboundAttachment, InboundMessageIn, OutboundDelivery
+from opencx.conversations.schemas import InboundAttachment, InboundMessageIn
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,12 @@ class NormalizedMessage:
 
 
 class ChannelAdapter(Protocol):
-    """Normalizes the channel's raw payload to a message; sends a reply, returning its channel id."""
+    """Turns one delivery of a channel (an email, a webhook body) into the messages it holds.
+
+    `received_at` is when OpenCX got it, for channels that do not say when it was sent. An
+    adapter that can send registers its sender with `conversations.service` as well.
+    """
 
     channel: ConversationChannel
 
-    def normalize(self, raw: bytes) -> NormalizedMessage: ...
-
-    def send(self, delivery: OutboundDelivery) -> str: ...
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]: ...

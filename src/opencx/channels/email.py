@@ -196,15 +196,12 @@ def send_email_reply(delivery: OutboundDelivery) -> str:
 
 
 class EmailAdapter:
-    """The email channel behind the adapter interface."""
+    """The email channel behind the adapter interface: one RFC 5322 message per delivery."""
 
     channel = ConversationChannel.email
 
-    def normalize(self, raw: bytes) -> NormalizedMessage:
-        return parse_email(raw, received_at=datetime.now(UTC))
-
-    def send(self, delivery: OutboundDelivery) -> str:
-        return send_email_reply(delivery)
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
+        return [parse_email(raw, received_at=received_at)]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +89,13 @@ class _WaEntry(_Payload):
 class WhatsAppWebhook(_Payload):
     object: str
     entry: list[_WaEntry]
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("body", f"not JSON: {exc}") from exc
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:
@@ -179,3 +187,21 @@ def normalize_telegram(payload: Any) -> list[NormalizedMessage]:
     except ValidationError as exc:
         raise _invalid(exc) from exc
     return [NormalizedMessage(message=inbound)]
+
+
+class WhatsAppAdapter:
+    """WhatsApp Cloud API webhooks behind the adapter interface."""
+
+    channel = ConversationChannel.whatsapp
+
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
+        return normalize_whatsapp(_json(raw))
+
+
+class TelegramAdapter:
+    """Telegram Bot API updates behind the adapter interface."""
+
+    channel = ConversationChannel.telegram
+
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
+        return normalize_telegram(_json(raw))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -10,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from opencx.auth import service as auth
 from opencx.channels import email, messaging
-from opencx.channels.adapter import NormalizedMessage
+from opencx.channels.adapter import ChannelAdapter
 from opencx.conversations import service as conversations
 from opencx.conversations.models import ConversationChannel
 from opencx.conversations.schemas import InboundResult
-from opencx.errors import InvalidInput, NotFound
+from opencx.db import utcnow
+from opencx.errors import NotFound
 from opencx.settings import get_settings
 
 
@@ -27,39 +27,38 @@ class WebhookReport(BaseModel):
     conversation_ids: list[int] = Field(default_factory=list)
 
 
-def record_email(
-    session: Session, *, org_id: int, raw: bytes, received_at: datetime
-) -> InboundResult:
-    """Store one email (RFC 5322 bytes) in its conversation; a redelivery changes nothing."""
-    normalized = email.parse_email(raw, received_at=received_at)
-    return conversations.record_inbound_message(
-        session, org_id=org_id, data=normalized.message, attachments=normalized.attachments
-    )
-
-
-def _payload(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("body", f"not JSON: {exc}") from exc
-
-
-def _record_all(
-    session: Session, *, org_slug: str, messages: list[NormalizedMessage]
-) -> WebhookReport:
-    org_id = auth.find_organization_id(session, slug=org_slug)
-    if org_id is None:
-        raise NotFound("organization", org_slug)
-    report = WebhookReport(received=len(messages))
-    for normalized in messages:
-        result = conversations.record_inbound_message(
+def record_delivery(
+    session: Session,
+    *,
+    org_id: int,
+    adapter: ChannelAdapter,
+    raw: bytes,
+    received_at: datetime | None = None,
+) -> list[InboundResult]:
+    """Store every message of one delivery of a channel; redelivered messages change nothing."""
+    return [
+        conversations.record_inbound_message(
             session, org_id=org_id, data=normalized.message, attachments=normalized.attachments
         )
+        for normalized in adapter.normalize(raw, received_at=received_at or utcnow())
+    ]
+
+
+def _report(results: list[InboundResult]) -> WebhookReport:
+    report = WebhookReport(received=len(results))
+    for result in results:
         report.duplicates += int(result.duplicate)
         report.stored += int(not result.duplicate)
         if result.conversation.id not in report.conversation_ids:
             report.conversation_ids.append(result.conversation.id)
     return report
+
+
+def _org_id(session: Session, org_slug: str) -> int:
+    org_id = auth.find_organization_id(session, slug=org_slug)
+    if org_id is None:
+        raise NotFound("organization", org_slug)
+    return org_id
 
 
 def record_whatsapp_webhook(
@@ -70,8 +69,10 @@ def record_whatsapp_webhook(
     if not app_secret:
         raise NotFound("channel", "whatsapp")
     messaging.check_whatsapp_signature(app_secret=app_secret, body=body, header=signature)
-    messages = messaging.normalize_whatsapp(_payload(body))
-    return _record_all(session, org_slug=org_slug, messages=messages)
+    org_id = _org_id(session, org_slug)
+    return _report(
+        record_delivery(session, org_id=org_id, adapter=messaging.WhatsAppAdapter(), raw=body)
+    )
 
 
 def check_whatsapp_subscription(*, mode: str | None, verify_token: str | None) -> None:
@@ -94,8 +95,10 @@ def record_telegram_webhook(
     messaging.check_shared_secret(
         secret=expected, given=secret_token, name="X-Telegram-Bot-Api-Secret-Token"
     )
-    messages = messaging.normalize_telegram(_payload(body))
-    return _record_all(session, org_slug=org_slug, messages=messages)
+    org_id = _org_id(session, org_slug)
+    return _report(
+        record_delivery(session, org_id=org_id, adapter=messaging.TelegramAdapter(), raw=body)
+    )
 
 
 conversations.register_outbound_sender(ConversationChannel.email, email.send_email_reply)

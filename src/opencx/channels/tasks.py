@@ -38,8 +38,12 @@ def fetch_email(*, org_id: int) -> MailboxFetch:
             report.fetched += 1
             try:
                 with session_scope() as session:
-                    result = service.record_email(
-                        session, org_id=org_id, raw=item.raw, received_at=item.received_at
+                    (result,) = service.record_delivery(
+                        session,
+                        org_id=org_id,
+                        adapter=email.EmailAdapter(),
+                        raw=item.raw,
+                        received_at=item.received_at,
                     )
             except (InvalidInput, NotFound) as exc:
                 field = exc.field if isinstance(exc, InvalidInput) else "message"
