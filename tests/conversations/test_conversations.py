@@ -168,6 +168,9 @@ def test_reply_note_assignment_status_priority_tags_and_filters(
     assert ids(channel="telegram") == [chat["id"]]
     assert ids(status="open") == [chat["id"]]
     assert set(ids()) == {cid, chat["id"]}
+    # and a later change of team alone keeps the agent; null clears the team
+    moved = client.post(f"/api/v1/conversations/{cid}/assign", headers=h, json={"team": None})
+    assert (moved.json()["assignee_id"], moved.json()["team"]) == (agent_id, None)
 
 
 def test_merging_moves_messages_and_closes_the_duplicate_with_a_link(

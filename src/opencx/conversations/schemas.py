@@ -166,7 +166,7 @@ class NoteIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    """Who handles the conversation; null clears."""
+    """Who handles the conversation; a field left out stays as it is, null clears it."""
 
     model_config = ConfigDict(extra="forbid")
 

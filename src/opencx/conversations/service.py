@@ -591,14 +591,16 @@ def add_note(
 def assign_conversation(
     session: Session, *, org_id: int, conversation_id: int, data: AssignIn
 ) -> ConversationOut:
-    """Set the agent and team; an agent must be an active user of this organization."""
+    """Set the agent and/or team (fields left out stay; null clears); agents are active users."""
     conversation = _writable(session, org_id=org_id, conversation_id=conversation_id)
     if data.assignee_id is not None:
         user = _user(session, org_id=org_id, user_id=data.assignee_id)
         if not user.is_active:
             raise InvalidInput("assignee_id", f"user {user.id} is not active")
-    conversation.assignee_id = data.assignee_id
-    conversation.team = data.team
+    if "assignee_id" in data.model_fields_set:
+        conversation.assignee_id = data.assignee_id
+    if "team" in data.model_fields_set:
+        conversation.team = data.team
     session.flush()
     return ConversationOut.model_validate(conversation)
 
