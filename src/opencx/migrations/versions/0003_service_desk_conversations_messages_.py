@@ -1,6 +1,6 @@
 """service desk: conversations, messages, attachments, macros
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 00:39:06.971461
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import opencx.db
 
-revision = "0005"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
