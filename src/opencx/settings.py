@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_from: str = "OpenCX <no-reply@localhost>"
+    survey_dispatch_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How often due survey emails, reminders and periodic invites go out; 0 = never",
+    )
+    survey_email_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="SMTP attempts per survey email before it is failed"
+    )
+    survey_email_retry_seconds: int = Field(
+        default=60, ge=1, description="Wait before the first retry; doubled after each failure"
+    )
 
     @field_validator("secret_key")
     @classmethod
