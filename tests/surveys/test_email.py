@@ -10,7 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from opencx import jobs
+from opencx.cli import app
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.settings import get_settings
@@ -19,7 +22,15 @@ from opencx.surveys.models import EmailSendStatus, SurveyInvitation
 from opencx.surveys.schemas import DispatchReport, InvitationIn
 from opencx.surveys.tasks import dispatch_due_work
 from tests.conftest import Tenant
-from tests.surveys.conftest import NOW, Mailbox, World, free_port, make_customer, wait_for_jobs
+from tests.surveys.conftest import (
+    NOW,
+    Mailbox,
+    World,
+    free_port,
+    invite,
+    make_customer,
+    wait_for_jobs,
+)
 
 
 def _invitations(session: Session) -> int:
@@ -226,3 +237,25 @@ def test_two_dispatchers_racing_send_every_invitation_exactly_once(
     db_session.expire_all()
     statuses = db_session.scalars(select(SurveyInvitation.send_status)).all()
     assert statuses == [EmailSendStatus.sent] * 12
+
+
+def test_the_send_due_command_sends_what_no_job_sent_and_the_late_job_sends_nothing(
+    db_session: Session, world: World, mailbox: Mailbox
+) -> None:
+    # given both job workers busy, so the job queued for Anna's email waits (after a restart it
+    # would be gone altogether)
+    release = threading.Event()
+    blockers = [jobs._pool().submit(release.wait, 30) for _ in range(2)]
+    try:
+        invite(db_session, world, world.anna_id, send_email=True)
+        # when the operator runs `opencx surveys send-due`
+        result = CliRunner().invoke(app, ["surveys", "send-due"])
+    finally:
+        release.set()
+    for blocker in blockers:
+        blocker.result(timeout=30)
+    # then the email went out, and the late job found it sent and sent nothing
+    assert result.exit_code == 0, result.output
+    assert "1 emails sent" in result.output
+    wait_for_jobs()
+    assert len(mailbox.to("anna@example.com")) == 1
