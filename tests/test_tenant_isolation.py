@@ -139,6 +139,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "touchpoint_id": touchpoint.id,
         "api_key_id": api_key_id,
         "survey_id": survey.id,
+        "invitation_id": invitation.id,
     }
 
 
@@ -213,6 +214,7 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             "customer_id": a_ids["customer_id"],
             "channel": "email",
         },
+        ("PUT", "/api/v1/surveys/{survey_id}/public-link"): {"enabled": True},
     }
 
 
