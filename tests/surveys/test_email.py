@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from opencx import jobs
+from opencx.app import create_app
 from opencx.cli import app
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
@@ -258,4 +260,29 @@ def test_the_send_due_command_sends_what_no_job_sent_and_the_late_job_sends_noth
     assert result.exit_code == 0, result.output
     assert "1 emails sent" in result.output
     wait_for_jobs()
+    assert len(mailbox.to("anna@example.com")) == 1
+
+
+def test_the_server_sends_due_emails_by_itself_every_interval(
+    db_session: Session, world: World, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a server dispatching due survey work every second, and no free job worker, so only
+    # the dispatcher can send Anna's queued email
+    monkeypatch.setenv("OPENCX_SURVEY_DISPATCH_SECONDS", "1")
+    get_settings.cache_clear()
+    release = threading.Event()
+    blockers = [jobs._pool().submit(release.wait, 60) for _ in range(2)]
+    try:
+        invite(db_session, world, world.anna_id, send_email=True)
+        # when the server runs for a while
+        with TestClient(create_app()):
+            deadline = time.monotonic() + 30
+            while not mailbox.messages and time.monotonic() < deadline:
+                time.sleep(0.1)
+    finally:
+        release.set()
+    for blocker in blockers:
+        blocker.result(timeout=30)
+    wait_for_jobs()
+    # then the email went out, once
     assert len(mailbox.to("anna@example.com")) == 1

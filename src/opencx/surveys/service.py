@@ -603,7 +603,8 @@ def list_due_reminders(
     return [
         invitation_id
         for invitation_id, customer_id in rows
-        if customers.may_contact(
+        if customer_id is not None
+        and customers.may_contact(
             session,
             org_id=org_id,
             customer_id=customer_id,
