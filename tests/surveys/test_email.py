@@ -17,7 +17,7 @@ from opencx import jobs
 from opencx.app import create_app
 from opencx.cli import app
 from opencx.customers import service as customers
-from opencx.customers.schemas import CustomerIn
+from opencx.customers.schemas import ConsentIn, CustomerIn
 from opencx.settings import get_settings
 from opencx.surveys import service
 from opencx.surveys.models import EmailSendStatus, SurveyInvitation
@@ -286,3 +286,33 @@ def test_the_server_sends_due_emails_by_itself_every_interval(
     wait_for_jobs()
     # then the email went out, once
     assert len(mailbox.to("anna@example.com")) == 1
+
+
+def test_an_email_whose_consent_was_withdrawn_while_queued_is_failed_not_sent(
+    db_session: Session, world: World, mailbox: Mailbox
+) -> None:
+    # given Jane's email queued but not yet sent (the job workers are busy)
+    release = threading.Event()
+    blockers = [jobs._pool().submit(release.wait, 60) for _ in range(2)]
+    try:
+        invite(db_session, world, world.jane_id, send_email=True)
+        # when she withdraws her survey consent before it goes out
+        customers.record_consent(
+            db_session,
+            org_id=world.org_id,
+            customer_id=world.jane_id,
+            consent=ConsentIn(purpose="surveys", channel="any", status="withdrawn", source="call"),
+        )
+        db_session.commit()
+        report = dispatch_due_work()
+    finally:
+        release.set()
+    for blocker in blockers:
+        blocker.result(timeout=30)
+    wait_for_jobs()
+    # then nothing is sent, and the invitation is failed at once with the reason
+    assert report.failed == 1 and mailbox.messages == []
+    db_session.expire_all()
+    invitation = db_session.scalars(select(SurveyInvitation)).one()
+    assert invitation.send_status is EmailSendStatus.failed and invitation.send_attempts == 1
+    assert "consent" in (invitation.send_error or "")

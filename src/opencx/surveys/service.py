@@ -79,7 +79,7 @@ class InvitationRefused(Conflict):
 
 
 class EmailNotSent(Conflict):
-    """The invitation email cannot go out (email off, no address, SMTP failure); nothing is stored."""
+    """The invitation email cannot go out (email off, no address); nothing is stored."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -495,11 +495,28 @@ def claim_email_send(
 def compose_invitation_email(
     session: Session, *, org_id: int, invitation_id: int, reminder: bool = False
 ) -> EmailMessage:
-    """The invitation (or reminder) email to the customer's first email address."""
+    """The invitation (or reminder) email to the customer's first email address.
+
+    InvitationRefused when it may no longer go out at all: the survey closed or the consent
+    withdrawn since the invitation was queued (retrying would not help).
+    """
     settings = get_settings()
     invitation = _get_invitation(session, org_id=org_id, invitation_id=invitation_id)
     if invitation.customer_id is None:
-        raise EmailNotSent(f"invitation {invitation_id} has no customer to email")
+        raise InvitationRefused(f"invitation {invitation_id} has no customer to email")
+    survey = _get_survey(session, org_id=org_id, survey_id=invitation.survey_id)
+    if survey.status is not SurveyStatus.active:
+        raise InvitationRefused(f"survey {survey.id} is {survey.status.value}, not active")
+    if not customers.may_contact(
+        session,
+        org_id=org_id,
+        customer_id=invitation.customer_id,
+        purpose=ConsentPurpose.surveys,
+        channel=ConsentChannel.email,
+    ):
+        raise InvitationRefused(
+            f"customer {invitation.customer_id} has no consent for surveys by email any more"
+        )
     customer = customers.get_customer(session, org_id=org_id, customer_id=invitation.customer_id)
     token = invitation_token(invitation.id, invitation.expires_at)
     return invitation_mail.compose_invitation(
@@ -520,9 +537,11 @@ def record_email_outcome(
     org_id: int,
     invitation_id: int,
     error: str | None,
+    retry: bool = True,
     now: datetime | None = None,
 ) -> InvitationOut:
-    """After a claimed attempt: sent, or queued again with backoff, or failed after the last try."""
+    """After a claimed attempt: sent, or queued again with backoff, or failed (last try, or
+    `retry` False: the email may not go out at all)."""
     now = now or utcnow()
     settings = get_settings()
     invitation = _get_invitation(session, org_id=org_id, invitation_id=invitation_id)
@@ -534,7 +553,7 @@ def record_email_outcome(
         invitation.next_send_at = None
     else:
         invitation.send_error = error[:500]
-        if invitation.send_attempts >= settings.survey_email_max_attempts:
+        if not retry or invitation.send_attempts >= settings.survey_email_max_attempts:
             invitation.send_status = EmailSendStatus.failed
             invitation.next_send_at = None
         else:

@@ -32,6 +32,7 @@ def send_invitation_email(
         ):
             return None
     error: str | None = None
+    retry = True
     try:
         with session_scope() as session:
             message = service.compose_invitation_email(
@@ -40,9 +41,16 @@ def send_invitation_email(
         invitation_mail.deliver(get_settings(), message)
     except (invitation_mail.MailNotSent, service.EmailNotSent) as exc:
         error = str(exc)
+    except service.InvitationRefused as exc:
+        error, retry = exc.reason, False
     with session_scope() as session:
         outcome = service.record_email_outcome(
-            session, org_id=org_id, invitation_id=invitation_id, error=error, now=now
+            session,
+            org_id=org_id,
+            invitation_id=invitation_id,
+            error=error,
+            retry=retry,
+            now=now,
         )
     return outcome.send_status
 
@@ -59,7 +67,7 @@ def send_reminder_email(*, org_id: int, invitation_id: int, now: datetime | None
                 session, org_id=org_id, invitation_id=invitation_id, reminder=True
             )
         invitation_mail.deliver(get_settings(), message)
-    except (invitation_mail.MailNotSent, service.EmailNotSent) as exc:
+    except (invitation_mail.MailNotSent, service.EmailNotSent, service.InvitationRefused) as exc:
         log.warning("survey reminder %s not sent, retried next round: %s", invitation_id, exc)
         with session_scope() as session:
             service.release_reminder(session, org_id=org_id, invitation_id=invitation_id, now=now)
