@@ -96,6 +96,12 @@ def test_the_trigger_api_and_other_tenants_customers(
         json={"trigger": "order_placed", "customer_id": world.anna_id, "channel": "any"},
     )
     assert vague.status_code == 422 and vague.json()["detail"][0]["loc"][-1] == "channel"
+    periodic = client.post(
+        "/api/v1/survey-triggers",
+        headers=tenant.headers,
+        json={"trigger": "periodic", "customer_id": world.anna_id},
+    )
+    assert periodic.status_code == 422 and periodic.json()["detail"][0]["loc"][-1] == "trigger"
 
 
 def _shop(session: Session, world: World) -> int:

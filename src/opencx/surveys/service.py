@@ -733,6 +733,10 @@ def record_interaction(
     now = now or utcnow()
     if data.channel is ConsentChannel.any:
         raise InvalidInput("channel", "name the channel the invitation goes out on")
+    if data.trigger is SurveyTrigger.periodic:
+        raise InvalidInput(
+            "trigger", "periodic surveys invite by themselves, not on an interaction"
+        )
     customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
     surveys = session.scalars(
         select(Survey)
