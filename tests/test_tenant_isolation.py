@@ -165,6 +165,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "conversation_id": inbound.conversation.id,
         "attachment_id": inbound.message.attachments[0].id,
         "macro_id": macro.id,
+        "invitation_id": invitation.id,
     }
 
 
@@ -256,6 +257,7 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             "customer_id": a_ids["customer_id"],
             "channel": "email",
         },
+        ("PUT", "/api/v1/surveys/{survey_id}/public-link"): {"enabled": True},
     }
 
 

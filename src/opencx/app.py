@@ -22,6 +22,7 @@ from opencx.db import session_scope
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
+from opencx.surveys.tasks import dispatch_periodically
 from opencx.text_safety import RejectUnsafeText
 from opencx.web.templating import WEB_DIR, render
 
@@ -94,6 +95,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=sync_periodically,
             kwargs={"interval_seconds": interval, "stop": stop},
             name="opencx-analytics-sync",
+            daemon=True,
+        ).start()
+    if survey_interval := get_settings().survey_dispatch_seconds:
+        threading.Thread(
+            target=dispatch_periodically,
+            kwargs={"interval_seconds": survey_interval, "stop": stop},
+            name="opencx-survey-dispatch",
             daemon=True,
         ).start()
     yield

@@ -36,6 +36,10 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(import_app, name="import")
+surveys_app = typer.Typer(
+    help="Surveys: due emails, reminders, periodic invitations.", no_args_is_help=True
+)
+app.add_typer(surveys_app, name="surveys")
 text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
 app.add_typer(text_app, name="text")
 channels_app = typer.Typer(help="Service-desk channels.", no_args_is_help=True)
@@ -192,6 +196,18 @@ def analytics_sync(
         removed = report.removed.get(table, 0)
         typer.echo(f"{table}: {copied} copied" + (f", {removed} removed" if removed else ""))
     typer.echo(f"{report.total} rows copied")
+
+
+@surveys_app.command("send-due")
+def surveys_send_due() -> None:
+    """Send due survey emails (and retries), reminders and periodic invitations, once."""
+    from opencx.surveys.tasks import dispatch_due_work
+
+    report = dispatch_due_work()
+    typer.echo(
+        f"{report.periodic_invited} periodic invitations, {report.sent} emails sent, "
+        f"{report.retrying} to retry, {report.failed} failed, {report.reminded} reminders"
+    )
 
 
 @app.command()

@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str = Field(default="", description="Meta app secret: X-Hub-Signature-256")
     whatsapp_verify_token: str = Field(default="", description="Token of Meta's GET handshake")
     telegram_secret_token: str = Field(default="", description="secret_token given to setWebhook")
+    survey_dispatch_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How often due survey emails, reminders and periodic invites go out; 0 = never",
+    )
+    survey_email_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="SMTP attempts per survey email before it is failed"
+    )
+    survey_email_retry_seconds: int = Field(
+        default=60, ge=1, description="Wait before the first retry; doubled after each failure"
+    )
 
     @field_validator("secret_key")
     @classmethod

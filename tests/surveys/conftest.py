@@ -1,15 +1,25 @@
-"""Customers with and without survey consent, and an active NPS survey, for one tenant."""
+"""Customers with and without survey consent, an active NPS survey, and a real SMTP server."""
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session
 
+from opencx import jobs
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
+from opencx.settings import get_settings
 from opencx.surveys import service
 from opencx.surveys.schemas import InvitationIn, SurveyIn
 from tests.conftest import Tenant
@@ -89,3 +99,55 @@ def invite(session: Session, world: World, customer_id: int, **source: object) -
     )
     session.commit()
     return invitation.token
+
+
+class Mailbox:
+    """Collects every message the SMTP server accepts; it may refuse the first few (try later)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse_next = 0
+        self.refused = 0
+
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            self.refused += 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        parsed = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[arg-type]
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for recipients, message in self.messages if recipients == [address]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mailbox(settings_env: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("OPENCX_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("OPENCX_SMTP_PORT", str(port))
+    monkeypatch.setenv("OPENCX_SMTP_FROM", "Acme <feedback@acme.example>")
+    monkeypatch.setenv("OPENCX_PUBLIC_URL", "https://cx.acme.example/")
+    get_settings.cache_clear()
+    yield box
+    wait_for_jobs()
+    controller.stop()
+
+
+def wait_for_jobs() -> None:
+    """Let the send jobs queued so far finish: both pool workers must reach a barrier together."""
+    barrier = threading.Barrier(2)
+    waits = [jobs._pool().submit(barrier.wait, 30) for _ in range(2)]
+    for wait in waits:
+        wait.result(timeout=60)

@@ -48,6 +48,11 @@ def count_organizations(session: Session) -> int:
     return session.scalar(select(func.count(Organization.id))) or 0
 
 
+def list_organization_ids(session: Session) -> list[int]:
+    """Every organization's id (background work that runs for each tenant), in id order."""
+    return list(session.scalars(select(Organization.id).order_by(Organization.id)))
+
+
 def get_organization(session: Session, *, org_id: int) -> Organization:
     org = session.get(Organization, org_id)
     if org is None:

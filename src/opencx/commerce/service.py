@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from opencx.commerce.interactions import CommerceInteraction, emit_interactions
 from opencx.commerce.models import (
     Delivery,
     DeliveryStatus,
@@ -28,6 +29,7 @@ from opencx.commerce.models import (
 )
 from opencx.commerce.schemas import (
     DeliveryDetail,
+    DeliveryIn,
     DeliveryStatusOut,
     LateDelivery,
     OrderDetail,
@@ -269,7 +271,44 @@ def _insert_orders(
         ]
         if change_rows:
             session.execute(_table(DeliveryStatusChange).insert(), change_rows)
+    emit_interactions(
+        session, org_id=org_id, interactions=_stored_interactions(stored, order_ids, deliveries)
+    )
     return order_ids
+
+
+def _stored_interactions(
+    stored: list[OrderIn],
+    order_ids: dict[str, int],
+    deliveries: list[tuple[OrderIn, DeliveryIn]],
+) -> list[CommerceInteraction]:
+    """Orders placed and deliveries delivered among newly stored orders of known customers."""
+    interactions = [
+        CommerceInteraction(
+            kind="order_placed",
+            customer_id=order.customer_id,
+            order_id=order_ids[order.external_id],
+            order_channel=order.channel.value,
+            occurred_at=order.placed_at,
+        )
+        for order in stored
+        if order.customer_id is not None
+    ]
+    for order, delivery in deliveries:
+        delivered = [
+            c.occurred_at for c in delivery.status_history if c.status is DeliveryStatus.delivered
+        ]
+        if order.customer_id is not None and delivered:
+            interactions.append(
+                CommerceInteraction(
+                    kind="delivery_delivered",
+                    customer_id=order.customer_id,
+                    order_id=order_ids[order.external_id],
+                    order_channel=order.channel.value,
+                    occurred_at=max(delivered),
+                )
+            )
+    return interactions
 
 
 def _stored_external_ids(session: Session, org_id: int, external_ids: Iterable[str]) -> set[str]:
@@ -482,6 +521,7 @@ def record_delivery_status(
         raise InvalidInput("occurred_at", "must include a timezone")
     occurred_at = occurred_at.astimezone(UTC)
     delivery = get_delivery(session, org_id=org_id, delivery_id=delivery_id)
+    was_delivered = delivery.status is DeliveryStatus.delivered
     latest = session.scalar(
         select(func.max(DeliveryStatusChange.occurred_at)).where(
             DeliveryStatusChange.org_id == org_id,
@@ -505,6 +545,22 @@ def record_delivery_status(
     ):
         delivery.delivered_at = occurred_at
     session.flush()
+    if delivery.status is DeliveryStatus.delivered and not was_delivered:
+        order = get_order(session, org_id=org_id, order_id=delivery.order_id)
+        if order.customer_id is not None:
+            emit_interactions(
+                session,
+                org_id=org_id,
+                interactions=[
+                    CommerceInteraction(
+                        kind="delivery_delivered",
+                        customer_id=order.customer_id,
+                        order_id=order.id,
+                        order_channel=order.channel.value,
+                        occurred_at=occurred_at,
+                    )
+                ],
+            )
     return delivery
 
 

@@ -748,6 +748,34 @@ def may_contact(
     return latest.status is ConsentStatus.granted
 
 
+def list_customer_ids_with_consent(
+    session: Session, *, org_id: int, purpose: ConsentPurpose, after_id: int = 0, limit: int = 500
+) -> list[int]:
+    """Active profiles (not merged away, not erased) that ever granted `purpose`, by id after `after_id`.
+
+    A first sieve for bulk invitations; `may_contact` still decides each one (a later withdrawal).
+    """
+    granted = select(ConsentRecord.customer_id).where(
+        ConsentRecord.org_id == org_id,
+        ConsentRecord.purpose == purpose,
+        ConsentRecord.status == ConsentStatus.granted,
+    )
+    return list(
+        session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.org_id == org_id,
+                Customer.id > after_id,
+                Customer.merged_into_id.is_(None),
+                Customer.erased_at.is_(None),
+                Customer.id.in_(granted),
+            )
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+    )
+
+
 # --- merging ----------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from opencx.surveys.schemas import (
     InteractionIn,
     InvitationIn,
     InvitationOut,
+    PublicLinkIn,
     QuestionsIn,
     ResponseOut,
     SurveyIn,
@@ -23,7 +24,10 @@ from opencx.surveys.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "not active, no consent for surveys on the channel, or throttled"}
+    409: {
+        "description": "not active, no consent for surveys on the channel, throttled; with "
+        "send_email also email off or no address"
+    }
 }
 
 
@@ -67,6 +71,16 @@ def close_survey(survey_id: RowId, principal: ApiPrincipal, db: DbSession) -> Su
     return service.close_survey(db, org_id=principal.org_id, survey_id=survey_id)
 
 
+@router.put("/surveys/{survey_id}/public-link", response_model=SurveyOut)
+def update_public_link(
+    survey_id: RowId, body: PublicLinkIn, principal: ApiPrincipal, db: DbSession
+) -> SurveyOut:
+    """Enable, disable or rotate the anonymous public link (`public_path` in the answer)."""
+    return service.update_public_link(
+        db, org_id=principal.org_id, survey_id=survey_id, enabled=body.enabled, rotate=body.rotate
+    )
+
+
 @router.post(
     "/surveys/{survey_id}/invitations",
     response_model=InvitationOut,
@@ -80,6 +94,17 @@ def create_invitation(
     invitation = service.create_invitation(
         db, org_id=principal.org_id, survey_id=survey_id, data=body
     )
+    return invitation.model_copy(
+        update={"url": f"{str(request.base_url).rstrip('/')}{invitation.path}"}
+    )
+
+
+@router.get("/survey-invitations/{invitation_id}", response_model=InvitationOut)
+def read_invitation(
+    invitation_id: RowId, request: Request, principal: ApiPrincipal, db: DbSession
+) -> InvitationOut:
+    """An invitation with its link and its email's send_status, attempts and last error."""
+    invitation = service.get_invitation(db, org_id=principal.org_id, invitation_id=invitation_id)
     return invitation.model_copy(
         update={"url": f"{str(request.base_url).rstrip('/')}{invitation.path}"}
     )

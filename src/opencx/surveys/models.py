@@ -31,10 +31,22 @@ class SurveyTrigger(enum.StrEnum):
     order_placed = "order_placed"
     delivery_delivered = "delivery_delivered"
     conversation_resolved = "conversation_resolved"
+    # Not an interaction: every consenting customer is asked again each `period_days` (relationship NPS).
+    periodic = "periodic"
+
+
+class EmailSendStatus(enum.StrEnum):
+    """Where an invitation email stands: waiting (or waiting to retry), being handed over, done."""
+
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
 
 
 class Survey(OrgRecord, Base):
     __tablename__ = "surveys"
+    __table_args__ = (UniqueConstraint("public_token", name="uq_surveys_public_token"),)
 
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[SurveyKind] = mapped_column(Enum(SurveyKind, native_enum=False, length=20))
@@ -44,6 +56,11 @@ class Survey(OrgRecord, Base):
     trigger: Mapped[SurveyTrigger | None] = mapped_column(
         Enum(SurveyTrigger, native_enum=False, length=30), default=None
     )
+    # Trigger `periodic` only: ask each consenting customer again after this many days.
+    period_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The anonymous public link /s/p/{public_token}; rotating it makes the old link invalid.
+    public_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    public_link_enabled: Mapped[bool] = mapped_column(default=False)
 
 
 class SurveyVersion(OrgRecord, Base):
@@ -62,12 +79,18 @@ class SurveyInvitation(OrgRecord, Base):
     """A personal invitation: who is asked, about what (the source), and until when."""
 
     __tablename__ = "survey_invitations"
-    __table_args__ = (Index("ix_survey_invitations_org_customer", "org_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_survey_invitations_org_customer", "org_id", "customer_id"),
+        Index("ix_survey_invitations_org_send", "org_id", "send_status", "next_send_at"),
+    )
 
     survey_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("surveys.id", ondelete="CASCADE"), index=True
     )
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"))
+    # None for a respondent of the anonymous public link (channel `link`).
+    customer_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), default=None
+    )
     channel: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(8))
     touchpoint_id: Mapped[int | None] = mapped_column(
@@ -85,6 +108,15 @@ class SurveyInvitation(OrgRecord, Base):
     expires_at: Mapped[datetime]
     # When the invitation email was handed to the SMTP server; the address itself is not kept.
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Email sending by a background job: None when the invitation is not emailed by OpenCX.
+    send_status: Mapped[EmailSendStatus | None] = mapped_column(
+        Enum(EmailSendStatus, native_enum=False, length=10), default=None
+    )
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    send_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    next_send_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The one reminder to an unanswered emailed invitation.
+    reminded_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SurveyResponse(OrgRecord, Base):

@@ -131,3 +131,81 @@ def submit_survey(
         return render(request, "surveys/thanks.html", page=page, words=words)
     note = words["missing"] if page.missing else words["more"]
     return render(request, "surveys/page.html", page=page, words=words, note=note)
+
+
+# ---- the anonymous public link: anyone may answer, one response per browser -----------------
+
+# The browser keeps its personal token per public link, so answering again updates its response.
+PUBLIC_COOKIE = "opencx_survey"
+
+
+def _browser_language(request: Request) -> str:
+    first = request.headers.get("accept-language", "").split(",")[0]
+    return first.split(";")[0].strip() or DEFAULT_LANGUAGE
+
+
+@router.get("/s/p/{public_token}", response_class=HTMLResponse)
+def public_survey_page(request: Request, public_token: str, db: DbSession) -> Response:
+    try:
+        page = service.get_public_survey_page(
+            db,
+            public_token=public_token,
+            language=_browser_language(request),
+            token=request.cookies.get(PUBLIC_COOKIE),
+        )
+    except NotFound:
+        return _gone(request, 404)
+    except service.SurveyLinkExpired:
+        return _gone(request, 410)
+    return render(request, "surveys/page.html", page=page, words=WORDS[page.language], note="")
+
+
+@router.post("/s/p/{public_token}", response_class=HTMLResponse)
+def submit_public_survey(
+    request: Request,
+    public_token: str,
+    db: DbSession,
+    answers: Annotated[dict[str, list[str]], Depends(read_answers)],
+) -> Response:
+    language = _browser_language(request)
+    try:
+        page = service.record_public_answers(
+            db,
+            public_token=public_token,
+            form=answers,
+            language=language,
+            token=request.cookies.get(PUBLIC_COOKIE),
+        )
+    except NotFound:
+        return _gone(request, 404)
+    except service.SurveyLinkExpired:
+        return _gone(request, 410)
+    except InvalidInput as exc:
+        # Nothing is kept, not even the new respondent's invitation.
+        db.rollback()
+        page = service.get_public_survey_page(db, public_token=public_token, language=language)
+        words = WORDS[page.language]
+        return render(
+            request,
+            "surveys/page.html",
+            status_code=422,
+            page=page,
+            words=words,
+            note=words["invalid"],
+            invalid=exc.field,
+        )
+    words = WORDS[page.language]
+    if not page.pending:
+        response = render(request, "surveys/thanks.html", page=page, words=words)
+    else:
+        note = words["missing"] if page.missing else words["more"]
+        response = render(request, "surveys/page.html", page=page, words=words, note=note)
+    response.set_cookie(
+        PUBLIC_COOKIE,
+        page.token,
+        max_age=service.PUBLIC_RESPONSE_DAYS * 86_400,
+        path=f"/s/p/{public_token}",
+        httponly=True,
+        samesite="lax",
+    )
+    return response

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opencx.customers.models import ConsentChannel
 from opencx.db import RowId
-from opencx.surveys.models import SurveyKind, SurveyStatus, SurveyTrigger
+from opencx.surveys.models import EmailSendStatus, SurveyKind, SurveyStatus, SurveyTrigger
 
 LANGUAGES = ("en", "nl", "pl")
 DEFAULT_LANGUAGE = "en"
@@ -120,6 +120,12 @@ class SurveyIn(BaseModel):
     trigger: SurveyTrigger | None = Field(
         default=None, description="invite by itself after this interaction while active"
     )
+    period_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="trigger periodic only: ask each consenting customer again after this many days",
+    )
     questions: list[QuestionIn] | None = Field(
         default=None, min_length=1, max_length=50, description="default: the kind's template"
     )
@@ -137,11 +143,25 @@ class SurveyOut(BaseModel):
     kind: SurveyKind
     status: SurveyStatus
     trigger: SurveyTrigger | None
+    period_days: int | None
+    public_link_enabled: bool
+    public_path: str | None = Field(
+        description="the anonymous public link /s/p/{token} while enabled, else null"
+    )
     version_id: int
     version: int = Field(description="the number of the newest version")
     published_at: datetime | None = Field(description="when the newest version was published")
     questions: list[QuestionIn]
     created_at: datetime
+
+
+class PublicLinkIn(BaseModel):
+    """Turn a survey's anonymous public link on or off, or give it a new token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    rotate: bool = Field(default=False, description="a new link; the old one stops working")
 
 
 class InvitationIn(BaseModel):
@@ -150,7 +170,9 @@ class InvitationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: RowId
-    channel: ConsentChannel = Field(description="where the invitation goes (not 'any')")
+    channel: ConsentChannel = Field(
+        description="where the invitation goes (not 'any'); chat answers with a message to post"
+    )
     touchpoint_id: RowId | None = None
     order_id: RowId | None = None
     conversation_id: RowId | None = None
@@ -158,7 +180,9 @@ class InvitationIn(BaseModel):
     team: str | None = Field(default=None, min_length=1, max_length=100)
     valid_days: int = Field(default=14, ge=1, le=90)
     send_email: bool = Field(
-        default=False, description="email the link now (channel email; needs OPENCX_SMTP_HOST)"
+        default=False,
+        description="email the link by a background job with retries (channel email; needs "
+        "OPENCX_SMTP_HOST); send_status tells how it went",
     )
 
 
@@ -167,7 +191,7 @@ class InvitationOut(BaseModel):
 
     id: int
     survey_id: int
-    customer_id: int
+    customer_id: int | None = Field(description="null for a respondent of the public link")
     channel: str
     language: str
     touchpoint_id: int | None
@@ -177,9 +201,20 @@ class InvitationOut(BaseModel):
     team: str | None
     expires_at: datetime
     sent_at: datetime | None
+    send_status: EmailSendStatus | None = Field(
+        description="queued, sending, sent or failed when OpenCX emails it; null otherwise"
+    )
+    send_attempts: int = Field(description="SMTP hand-overs tried")
+    send_error: str | None = Field(description="why the last attempt failed")
+    next_send_at: datetime | None = Field(description="when the next attempt is due")
+    reminded_at: datetime | None = Field(description="when the one reminder email went out")
     token: str = Field(description="signed; the public page is /s/{token}")
     path: str
     url: str = Field(default="", description="the full link, as the server was reached")
+    chat_message: str | None = Field(
+        default=None,
+        description="channel chat: the text with the link, in the customer's language, to post",
+    )
 
 
 class ResponseOut(BaseModel):
@@ -229,3 +264,13 @@ class TriggerReport(BaseModel):
 
     invited: list[InvitationOut] = Field(default_factory=list)
     skipped: list[SkippedSurvey] = Field(default_factory=list)
+
+
+class DispatchReport(BaseModel):
+    """What one round of due survey work did, over every organization."""
+
+    periodic_invited: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    reminded: int = 0

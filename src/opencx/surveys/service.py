@@ -6,15 +6,19 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from opencx import jobs
 from opencx.auth import service as auth
 from opencx.commerce import service as commerce
+from opencx.commerce.interactions import CommerceInteraction, register_interaction_handler
 from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
 from opencx.customers.models import ConsentChannel, ConsentPurpose, IdentityKind
@@ -25,11 +29,13 @@ from opencx.journeys import service as journeys
 from opencx.settings import get_settings
 from opencx.surveys import invitation_mail
 from opencx.surveys.models import (
+    EmailSendStatus,
     Survey,
     SurveyInvitation,
     SurveyKind,
     SurveyResponse,
     SurveyStatus,
+    SurveyTrigger,
     SurveyVersion,
 )
 from opencx.surveys.schemas import (
@@ -49,7 +55,19 @@ from opencx.surveys.standard_questions import STANDARD_QUESTIONS
 
 THROTTLE_SETTING = "survey_throttle_days"
 DEFAULT_THROTTLE_DAYS = 30
+REMINDER_SETTING = "survey_reminder_days"
+DEFAULT_REMINDER_DAYS = 3
 MAX_TEXT_ANSWER = 5000
+# An interaction older than this (an imported historical order) invites nobody: the default
+# validity of an invitation, so nobody is asked about something long past.
+RECENT_INTERACTION = timedelta(days=14)
+# A send claimed longer ago than this was cut off mid hand-over (the process stopped).
+STALE_SEND = timedelta(minutes=15)
+# How long a public-link respondent's own link (and its browser cookie) stays valid.
+PUBLIC_RESPONSE_DAYS = 90
+LINK_CHANNEL = "link"
+# Invitations to email once the transaction that stored them commits (see _send_after_commit).
+_PENDING_SENDS = "opencx_survey_email_sends"
 
 
 class InvitationRefused(Conflict):
@@ -61,7 +79,7 @@ class InvitationRefused(Conflict):
 
 
 class EmailNotSent(Conflict):
-    """The invitation email cannot go out (email off, no address, SMTP failure); nothing is stored."""
+    """The invitation email cannot go out (email off, no address); nothing is stored."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -142,6 +160,11 @@ def _survey_out(session: Session, survey: Survey) -> SurveyOut:
         kind=survey.kind,
         status=survey.status,
         trigger=survey.trigger,
+        period_days=survey.period_days,
+        public_link_enabled=survey.public_link_enabled,
+        public_path=f"/s/p/{survey.public_token}"
+        if survey.public_link_enabled and survey.public_token
+        else None,
         version_id=version.id,
         version=version.number,
         published_at=version.published_at,
@@ -167,12 +190,15 @@ def create_survey(session: Session, *, org_id: int, data: SurveyIn) -> SurveyOut
             raise InvalidInput("questions", "a custom survey needs questions")
         questions = STANDARD_QUESTIONS[data.kind]
     _check_questions(questions)
+    if (data.trigger is SurveyTrigger.periodic) != (data.period_days is not None):
+        raise InvalidInput("period_days", "give period_days with trigger periodic, and only then")
     survey = Survey(
         org_id=org_id,
         name=data.name,
         kind=data.kind,
         status=SurveyStatus.draft,
         trigger=data.trigger,
+        period_days=data.period_days,
     )
     session.add(survey)
     session.flush()
@@ -239,6 +265,18 @@ def close_survey(session: Session, *, org_id: int, survey_id: int) -> SurveyOut:
     return _survey_out(session, survey)
 
 
+def update_public_link(
+    session: Session, *, org_id: int, survey_id: int, enabled: bool, rotate: bool = False
+) -> SurveyOut:
+    """Turn the anonymous public link on or off; `rotate` gives it a new token (the old one dies)."""
+    survey = _get_survey(session, org_id=org_id, survey_id=survey_id)
+    if rotate or (enabled and survey.public_token is None):
+        survey.public_token = secrets.token_urlsafe(24)
+    survey.public_link_enabled = enabled
+    session.flush()
+    return _survey_out(session, survey)
+
+
 # ---- invitations and their signed tokens ----------------------------------------------------
 
 _TOKEN = re.compile(r"^(\d{1,19})-(\d{1,12})-([A-Za-z0-9_-]{22})$")
@@ -256,10 +294,37 @@ def invitation_token(invitation_id: int, expires_at: datetime) -> str:
     return f"{invitation_id}-{expires}-{_signature(invitation_id, expires)}"
 
 
+def _public_link(token: str) -> str:
+    return f"{get_settings().resolved_public_url()}/s/{token}"
+
+
 def _invitation_out(invitation: SurveyInvitation) -> InvitationOut:
     token = invitation_token(invitation.id, invitation.expires_at)
     data = {c: getattr(invitation, c) for c in InvitationOut.model_fields if hasattr(invitation, c)}
-    return InvitationOut.model_validate({**data, "token": token, "path": f"/s/{token}"})
+    chat = (
+        invitation_mail.chat_message(invitation.language, _public_link(token))
+        if invitation.channel == ConsentChannel.chat.value
+        else None
+    )
+    return InvitationOut.model_validate(
+        {**data, "token": token, "path": f"/s/{token}", "chat_message": chat}
+    )
+
+
+def get_invitation(session: Session, *, org_id: int, invitation_id: int) -> InvitationOut:
+    """One invitation with its link and how its email is doing."""
+    return _invitation_out(_get_invitation(session, org_id=org_id, invitation_id=invitation_id))
+
+
+def _get_invitation(session: Session, *, org_id: int, invitation_id: int) -> SurveyInvitation:
+    invitation = session.scalars(
+        select(SurveyInvitation).where(
+            SurveyInvitation.org_id == org_id, SurveyInvitation.id == invitation_id
+        )
+    ).one_or_none()
+    if invitation is None:
+        raise NotFound("invitation", invitation_id)
+    return invitation
 
 
 def throttle_days(session: Session, *, org_id: int) -> int:
@@ -296,11 +361,10 @@ def create_invitation(
         raise InvalidInput("channel", "name the channel the invitation goes out on")
     if survey.status is not SurveyStatus.active:
         raise Conflict(f"survey {survey_id} is {survey.status.value}, not active")
-    address = None
     if data.send_email:
         if data.channel is not ConsentChannel.email:
             raise InvalidInput("send_email", "only invitations on channel email are emailed")
-        address = _email_address(session, org_id=org_id, customer_id=customer.id)
+        _email_address(session, org_id=org_id, customer_id=customer.id)
     if not customers.may_contact(
         session,
         org_id=org_id,
@@ -340,10 +404,13 @@ def create_invitation(
         created_at=now,
         updated_at=now,
     )
+    if data.send_email:
+        invitation.send_status = EmailSendStatus.queued
+        invitation.next_send_at = now
     session.add(invitation)
     session.flush()
     if data.send_email:
-        _email_invitation(session, invitation=invitation, to=address or "", now=now)
+        _send_after_commit(session, org_id=org_id, invitation_id=invitation.id)
     return _invitation_out(invitation)
 
 
@@ -357,28 +424,302 @@ def _email_address(session: Session, *, org_id: int, customer_id: int) -> str:
     raise EmailNotSent(f"customer {customer_id} has no email address")
 
 
-def _email_invitation(
-    session: Session, *, invitation: SurveyInvitation, to: str, now: datetime
-) -> None:
+# ---- email sending: a job per invitation, retries and reminders by the due-work dispatcher ----
+
+
+def _send_after_commit(session: Session, *, org_id: int, invitation_id: int) -> None:
+    # The job reads the invitation in its own session, so it may only start once this
+    # transaction is committed; if it never runs (a restart), the dispatcher picks the row up.
+    session.info.setdefault(_PENDING_SENDS, []).append((org_id, invitation_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _submit_pending_sends(session: Session) -> None:
+    from opencx.surveys import tasks  # tasks imports this module
+
+    for org_id, invitation_id in session.info.pop(_PENDING_SENDS, []):
+        jobs.submit(tasks.send_invitation_email, org_id=org_id, invitation_id=invitation_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending_sends(session: Session) -> None:
+    session.info.pop(_PENDING_SENDS, None)
+
+
+def list_due_email_sends(
+    session: Session, *, org_id: int, now: datetime | None = None, limit: int = 500
+) -> list[int]:
+    """Ids of queued invitation emails whose (next) attempt is due, oldest first."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(SurveyInvitation.id)
+            .where(
+                SurveyInvitation.org_id == org_id,
+                SurveyInvitation.send_status == EmailSendStatus.queued,
+                SurveyInvitation.next_send_at <= now,
+            )
+            .order_by(SurveyInvitation.next_send_at, SurveyInvitation.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim_email_send(
+    session: Session, *, org_id: int, invitation_id: int, now: datetime | None = None
+) -> bool:
+    """Take a due send for this worker; False when another worker has it (or it is not due).
+
+    One conditional UPDATE: of two racing workers only one changes the row (PostgreSQL re-checks
+    the condition after the row lock, SQLite lets one writer at a time), so nobody sends twice.
+    """
+    now = now or utcnow()
+    result = session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.org_id == org_id,
+            SurveyInvitation.id == invitation_id,
+            SurveyInvitation.send_status == EmailSendStatus.queued,
+            SurveyInvitation.next_send_at <= now,
+        )
+        .values(
+            send_status=EmailSendStatus.sending,
+            send_attempts=SurveyInvitation.send_attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def compose_invitation_email(
+    session: Session, *, org_id: int, invitation_id: int, reminder: bool = False
+) -> EmailMessage:
+    """The invitation (or reminder) email to the customer's first email address.
+
+    InvitationRefused when it may no longer go out at all: the survey closed or the consent
+    withdrawn since the invitation was queued (retrying would not help).
+    """
     settings = get_settings()
-    org_id = invitation.org_id
+    invitation = _get_invitation(session, org_id=org_id, invitation_id=invitation_id)
+    if invitation.customer_id is None:
+        raise InvitationRefused(f"invitation {invitation_id} has no customer to email")
+    survey = _get_survey(session, org_id=org_id, survey_id=invitation.survey_id)
+    if survey.status is not SurveyStatus.active:
+        raise InvitationRefused(f"survey {survey.id} is {survey.status.value}, not active")
+    if not customers.may_contact(
+        session,
+        org_id=org_id,
+        customer_id=invitation.customer_id,
+        purpose=ConsentPurpose.surveys,
+        channel=ConsentChannel.email,
+    ):
+        raise InvitationRefused(
+            f"customer {invitation.customer_id} has no consent for surveys by email any more"
+        )
     customer = customers.get_customer(session, org_id=org_id, customer_id=invitation.customer_id)
     token = invitation_token(invitation.id, invitation.expires_at)
-    message = invitation_mail.compose_invitation(
+    return invitation_mail.compose_invitation(
         settings=settings,
-        to=to,
+        to=_email_address(session, org_id=org_id, customer_id=customer.id),
         first_name=customer.first_name,
         org_name=auth.get_organization(session, org_id=org_id).name,
         language=invitation.language,
-        link=f"{settings.resolved_public_url()}/s/{token}",
+        link=_public_link(token),
         expires_at=invitation.expires_at,
+        reminder=reminder,
     )
-    try:
-        invitation_mail.deliver(settings, message)
-    except invitation_mail.MailNotSent as exc:
-        raise EmailNotSent(str(exc)) from exc
-    invitation.sent_at = now
+
+
+def record_email_outcome(
+    session: Session,
+    *,
+    org_id: int,
+    invitation_id: int,
+    error: str | None,
+    retry: bool = True,
+    now: datetime | None = None,
+) -> InvitationOut:
+    """After a claimed attempt: sent, or queued again with backoff, or failed (last try, or
+    `retry` False: the email may not go out at all)."""
+    now = now or utcnow()
+    settings = get_settings()
+    invitation = _get_invitation(session, org_id=org_id, invitation_id=invitation_id)
+    invitation.updated_at = now
+    if error is None:
+        invitation.send_status = EmailSendStatus.sent
+        invitation.sent_at = now
+        invitation.send_error = None
+        invitation.next_send_at = None
+    else:
+        invitation.send_error = error[:500]
+        if not retry or invitation.send_attempts >= settings.survey_email_max_attempts:
+            invitation.send_status = EmailSendStatus.failed
+            invitation.next_send_at = None
+        else:
+            wait = settings.survey_email_retry_seconds * 2 ** (invitation.send_attempts - 1)
+            invitation.send_status = EmailSendStatus.queued
+            invitation.next_send_at = now + timedelta(seconds=wait)
     session.flush()
+    return _invitation_out(invitation)
+
+
+def fail_interrupted_sends(session: Session, *, org_id: int, now: datetime | None = None) -> int:
+    """Mark sends claimed long ago and never finished as failed; retrying might deliver twice."""
+    now = now or utcnow()
+    result = session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.org_id == org_id,
+            SurveyInvitation.send_status == EmailSendStatus.sending,
+            SurveyInvitation.updated_at < now - STALE_SEND,
+        )
+        .values(
+            send_status=EmailSendStatus.failed,
+            send_error="interrupted during the hand-over to the SMTP server; not retried, "
+            "because the message may have arrived",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reminder_days(session: Session, *, org_id: int) -> int:
+    """Days after the invitation email that the one reminder goes out; 0 = no reminders."""
+    value = auth.get_organization(session, org_id=org_id).settings.get(REMINDER_SETTING)
+    return value if isinstance(value, int) and value >= 0 else DEFAULT_REMINDER_DAYS
+
+
+def list_due_reminders(
+    session: Session, *, org_id: int, now: datetime | None = None, limit: int = 500
+) -> list[int]:
+    """Emailed invitations due their one reminder: unanswered, open, survey active, consent."""
+    now = now or utcnow()
+    days = reminder_days(session, org_id=org_id)
+    if days == 0:
+        return []
+    complete = select(SurveyResponse.invitation_id).where(
+        SurveyResponse.org_id == org_id, SurveyResponse.completed.is_(True)
+    )
+    rows = session.execute(
+        select(SurveyInvitation.id, SurveyInvitation.customer_id)
+        .join(Survey, Survey.id == SurveyInvitation.survey_id)
+        .where(
+            SurveyInvitation.org_id == org_id,
+            Survey.org_id == org_id,
+            Survey.status == SurveyStatus.active,
+            SurveyInvitation.send_status == EmailSendStatus.sent,
+            SurveyInvitation.sent_at <= now - timedelta(days=days),
+            SurveyInvitation.reminded_at.is_(None),
+            SurveyInvitation.expires_at > now,
+            SurveyInvitation.customer_id.is_not(None),
+            SurveyInvitation.id.not_in(complete),
+        )
+        .order_by(SurveyInvitation.id)
+        .limit(limit)
+    ).all()
+    return [
+        invitation_id
+        for invitation_id, customer_id in rows
+        if customer_id is not None
+        and customers.may_contact(
+            session,
+            org_id=org_id,
+            customer_id=customer_id,
+            purpose=ConsentPurpose.surveys,
+            channel=ConsentChannel.email,
+            at=now,
+        )
+    ]
+
+
+def claim_reminder(
+    session: Session, *, org_id: int, invitation_id: int, now: datetime | None = None
+) -> bool:
+    """Mark the reminder as going out; False when another worker already did (never two)."""
+    now = now or utcnow()
+    result = session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.org_id == org_id,
+            SurveyInvitation.id == invitation_id,
+            SurveyInvitation.reminded_at.is_(None),
+        )
+        .values(reminded_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_reminder(
+    session: Session, *, org_id: int, invitation_id: int, now: datetime | None = None
+) -> None:
+    """The SMTP server did not take the reminder: let a later round try again."""
+    invitation = _get_invitation(session, org_id=org_id, invitation_id=invitation_id)
+    invitation.reminded_at = None
+    invitation.updated_at = now or utcnow()
+    session.flush()
+
+
+def invite_periodically(
+    session: Session, *, org_id: int, now: datetime | None = None, limit: int = 500
+) -> int:
+    """Invite by email, to each active periodic survey, consenting customers not asked in its period.
+
+    At most `limit` invitations per call (the next round continues); refusals (throttle, consent
+    withdrawn, no address) are skipped and looked at again next round. Nothing happens while
+    email is off: the invitation would never reach anyone.
+    """
+    now = now or utcnow()
+    if not get_settings().smtp_host:
+        return 0
+    surveys = session.scalars(
+        select(Survey)
+        .where(
+            Survey.org_id == org_id,
+            Survey.trigger == SurveyTrigger.periodic,
+            Survey.status == SurveyStatus.active,
+        )
+        .order_by(Survey.id)
+    ).all()
+    invited = 0
+    for survey in surveys:
+        asked = set(
+            session.scalars(
+                select(SurveyInvitation.customer_id).where(
+                    SurveyInvitation.org_id == org_id,
+                    SurveyInvitation.survey_id == survey.id,
+                    SurveyInvitation.created_at > now - timedelta(days=survey.period_days or 0),
+                    SurveyInvitation.customer_id.is_not(None),
+                )
+            )
+        )
+        after_id = 0
+        while invited < limit:
+            candidates = customers.list_customer_ids_with_consent(
+                session, org_id=org_id, purpose=ConsentPurpose.surveys, after_id=after_id
+            )
+            if not candidates:
+                break
+            after_id = candidates[-1]
+            for customer_id in candidates:
+                if customer_id in asked or invited >= limit:
+                    continue
+                try:
+                    create_invitation(
+                        session,
+                        org_id=org_id,
+                        survey_id=survey.id,
+                        data=InvitationIn(
+                            customer_id=customer_id, channel=ConsentChannel.email, send_email=True
+                        ),
+                        now=now,
+                    )
+                except (InvitationRefused, EmailNotSent):
+                    continue
+                invited += 1
+    return invited
 
 
 def record_interaction(
@@ -392,6 +733,10 @@ def record_interaction(
     now = now or utcnow()
     if data.channel is ConsentChannel.any:
         raise InvalidInput("channel", "name the channel the invitation goes out on")
+    if data.trigger is SurveyTrigger.periodic:
+        raise InvalidInput(
+            "trigger", "periodic surveys invite by themselves, not on an interaction"
+        )
     customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
     surveys = session.scalars(
         select(Survey)
@@ -403,6 +748,8 @@ def record_interaction(
         .order_by(Survey.id)
     ).all()
     source = data.model_dump(exclude={"trigger"})
+    # With email configured, an email invitation goes out by itself (through the send job).
+    source["send_email"] = data.channel is ConsentChannel.email and bool(get_settings().smtp_host)
     report = TriggerReport()
     for survey in surveys:
         try:
@@ -415,9 +762,54 @@ def record_interaction(
                     now=now,
                 )
             )
-        except InvitationRefused as refusal:
+        except (InvitationRefused, EmailNotSent) as refusal:
             report.skipped.append(SkippedSurvey(survey_id=survey.id, reason=refusal.reason))
     return report
+
+
+def _touchpoint_for(touchpoints: list[Any], interaction: CommerceInteraction) -> int | None:
+    # The journey touchpoint of the interaction: the purchase (or delivery) stage on the order's
+    # channel, e.g. "Checkout (web)"; none when the organization has not mapped one.
+    stage = "purchase" if interaction.kind == "order_placed" else "delivery"
+    for touchpoint in touchpoints:
+        if touchpoint.stage.value == stage and touchpoint.channel == interaction.order_channel:
+            return int(touchpoint.id)
+    return None
+
+
+def _invite_after_commerce(
+    session: Session, org_id: int, interactions: list[CommerceInteraction]
+) -> None:
+    """Commerce's interactions fire the order_placed and delivery_delivered triggers."""
+    now = utcnow()
+    recent = [i for i in interactions if i.occurred_at >= now - RECENT_INTERACTION]
+    if not recent:
+        return
+    triggered = session.scalar(
+        select(func.count())
+        .select_from(Survey)
+        .where(
+            Survey.org_id == org_id,
+            Survey.status == SurveyStatus.active,
+            Survey.trigger.in_({i.kind for i in recent}),
+        )
+    )
+    if not triggered:
+        return
+    touchpoints = journeys.list_touchpoints(session, org_id=org_id)
+    for interaction in recent:
+        record_interaction(
+            session,
+            org_id=org_id,
+            data=InteractionIn(
+                trigger=SurveyTrigger(interaction.kind),
+                customer_id=interaction.customer_id,
+                channel=ConsentChannel.email,
+                order_id=interaction.order_id,
+                touchpoint_id=_touchpoint_for(touchpoints, interaction),
+            ),
+            now=now,
+        )
 
 
 def list_responses(
@@ -563,6 +955,100 @@ def get_survey_page(session: Session, *, token: str, now: datetime | None = None
     invitation = _invitation_for_token(session, token, now or utcnow())
     survey, version, response = _page_parts(session, invitation)
     return _page(token, invitation, survey, version, response)
+
+
+def _survey_for_public_token(session: Session, public_token: str) -> tuple[Survey, SurveyVersion]:
+    # Like an invitation token, the unguessable public token alone names the survey and its org.
+    survey = (
+        session.scalars(select(Survey).where(Survey.public_token == public_token)).one_or_none()
+        if 20 <= len(public_token) <= 64
+        else None
+    )
+    if survey is None:
+        raise NotFound("survey link", "")
+    version = _published_version(session, survey)
+    if not survey.public_link_enabled or survey.status is not SurveyStatus.active or not version:
+        raise SurveyLinkExpired("this survey is not open")
+    return survey, version
+
+
+def _own_public_invitation(
+    session: Session, survey: Survey, token: str | None, now: datetime
+) -> SurveyInvitation | None:
+    """The browser's earlier public-link invitation to this survey, from the token it kept."""
+    if not token:
+        return None
+    try:
+        invitation = _invitation_for_token(session, token, now)
+    except (NotFound, SurveyLinkExpired):
+        return None
+    if invitation.survey_id != survey.id or invitation.customer_id is not None:
+        return None
+    return invitation
+
+
+def get_public_survey_page(
+    session: Session,
+    *,
+    public_token: str,
+    language: str,
+    token: str | None = None,
+    now: datetime | None = None,
+) -> SurveyPage:
+    """The anonymous link's page: this browser's own response if it has one, else an empty form.
+
+    Nothing is stored by looking. `token` is the personal token the browser kept from an
+    earlier answer; the form of a new respondent posts back to the public link.
+    """
+    now = now or utcnow()
+    survey, version = _survey_for_public_token(session, public_token)
+    own = _own_public_invitation(session, survey, token, now)
+    if own is not None:
+        return get_survey_page(session, token=token or "", now=now)
+    language = survey_language(language)
+    return SurveyPage(
+        token=f"p/{public_token}",  # the form posts to /s/p/{public_token}
+        language=language,
+        survey_name=survey.name,
+        questions=[_view(q, language, None) for q in _visible(_questions(version), {})],
+        completed=False,
+        pending=True,
+    )
+
+
+def record_public_answers(
+    session: Session,
+    *,
+    public_token: str,
+    form: dict[str, list[str]],
+    language: str,
+    token: str | None = None,
+    now: datetime | None = None,
+) -> SurveyPage:
+    """Answer through the anonymous link: one response per browser, marked channel `link`.
+
+    The first submit makes an invitation without a customer and answers it; the page returned
+    carries its personal token (the browser keeps it, so answering again updates that response).
+    """
+    now = now or utcnow()
+    survey, _ = _survey_for_public_token(session, public_token)
+    invitation = _own_public_invitation(session, survey, token, now)
+    if invitation is None:
+        invitation = SurveyInvitation(
+            org_id=survey.org_id,
+            survey_id=survey.id,
+            customer_id=None,
+            channel=LINK_CHANNEL,
+            language=survey_language(language),
+            expires_at=(now + timedelta(days=PUBLIC_RESPONSE_DAYS)).replace(microsecond=0),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(invitation)
+        session.flush()
+    return record_answers(
+        session, token=invitation_token(invitation.id, invitation.expires_at), form=form, now=now
+    )
 
 
 def _parse_answer(question: QuestionIn, values: list[str]) -> Any:
@@ -722,6 +1208,7 @@ def _erase_feedback_text(session: Session, org_id: int, customer_ids: list[int])
     return {"survey_responses": changed}
 
 
+register_interaction_handler("surveys", _invite_after_commerce)
 register_timeline_source("feedback", _feedback_timeline)
 register_export_source("surveys", _export_feedback)
 register_erasure_hook("surveys", _erase_feedback_text)
