@@ -24,6 +24,7 @@ from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 from opencx.text_safety import RejectUnsafeText
 from opencx.web.templating import WEB_DIR, render
+from opencx.webhooks.tasks import deliver_periodically
 
 
 def _is_api(request: Request) -> bool:
@@ -94,6 +95,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=sync_periodically,
             kwargs={"interval_seconds": interval, "stop": stop},
             name="opencx-analytics-sync",
+            daemon=True,
+        ).start()
+    if webhook_interval := get_settings().webhook_delivery_seconds:
+        threading.Thread(
+            target=deliver_periodically,
+            kwargs={"interval_seconds": webhook_interval, "stop": stop},
+            name="opencx-webhook-delivery",
             daemon=True,
         ).start()
     yield

@@ -16,6 +16,7 @@ from opencx.db import session_scope
 from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME, ORGANIZATION_SLUG
 from opencx.demo.load import load_world
 from opencx.demo.world import build_world
+from opencx.domains import load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 
@@ -36,6 +37,8 @@ app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(import_app, name="import")
+webhooks_app = typer.Typer(help="Webhooks: deliver due events.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
 app.add_typer(text_app, name="text")
 
@@ -164,6 +167,21 @@ def analytics_sync(
         removed = report.removed.get(table, 0)
         typer.echo(f"{table}: {copied} copied" + (f", {removed} removed" if removed else ""))
     typer.echo(f"{report.total} rows copied")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many deliveries")] = 500,
+) -> None:
+    """Send every webhook delivery whose next attempt is due (for cron; the server does it too)."""
+    from opencx.webhooks.tasks import deliver_due_webhooks
+
+    load_domains()
+    report = deliver_due_webhooks(limit=limit)
+    typer.echo(
+        f"{report.attempted} attempted: {report.delivered} delivered, "
+        f"{report.retrying} to retry, {report.failed} failed"
+    )
 
 
 @app.command()
