@@ -25,6 +25,8 @@ from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
+from opencx.webhooks import service as webhooks
+from opencx.webhooks.schemas import WebhookIn
 from tests.conftest import Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -121,10 +123,23 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         survey_id=survey.id,
         data=InvitationIn(customer_id=customer.id, channel="email", touchpoint_id=touchpoint.id),
     )
+    # A detractor's answer, so the organization also has a follow-up.
     surveys.record_answers(
-        session, token=invitation.token, form={"shown": ["why"], "q_why": [marker]}
+        session,
+        token=invitation.token,
+        form={"shown": ["score", "why"], "q_score": ["3"], "q_why": [marker]},
+    )
+    webhook = webhooks.create_webhook(
+        session,
+        org_id=tenant.org_id,
+        data=WebhookIn(
+            url=f"https://{marker}.example/hooks", event_types=["survey.response.created"]
+        ),
     )
     session.commit()
+    follow_up_id = session.scalar(
+        sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
+    )
     delivery_id = (
         commerce.get_order_detail(session, org_id=tenant.org_id, order_id=order.id).deliveries[0].id
     )
@@ -139,6 +154,8 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "touchpoint_id": touchpoint.id,
         "api_key_id": api_key_id,
         "survey_id": survey.id,
+        "follow_up_id": follow_up_id,
+        "webhook_id": webhook.id,
     }
 
 
@@ -212,6 +229,16 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         ("POST", "/api/v1/surveys/{survey_id}/invitations"): {
             "customer_id": a_ids["customer_id"],
             "channel": "email",
+        },
+        ("PATCH", "/api/v1/survey-follow-ups/{follow_up_id}"): {
+            "status": "contacted",
+            "note": "called",
+        },
+        ("POST", "/api/v1/survey-follow-ups/{follow_up_id}/notes"): {"text": "called"},
+        ("PUT", "/api/v1/survey-follow-up-settings"): {"due_hours": 24},
+        ("POST", "/api/v1/webhooks"): {
+            "url": "https://a.example/hooks",
+            "event_types": ["survey.response.updated"],
         },
     }
 
