@@ -650,9 +650,7 @@ def record_answers(
     if follow_ups.is_detractor(survey.kind, response.score) or follow_ups.is_detractor(
         survey.kind, previous_score
     ):
-        follow_ups.record_response_score(
-            session, response=response, previous_score=previous_score, now=now
-        )
+        follow_ups.record_response_score(session, response=response, new_response=created, now=now)
     # The outbox row commits with the response, so an accepted answer always reaches webhooks.
     webhooks.record_event(
         session,

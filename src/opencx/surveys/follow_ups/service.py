@@ -162,7 +162,7 @@ def _owner_for(session: Session, *, org_id: int, team: str | None) -> tuple[int 
 
 
 def record_response_score(
-    session: Session, *, response: SurveyResponse, previous_score: int | None, now: datetime
+    session: Session, *, response: SurveyResponse, new_response: bool, now: datetime
 ) -> SurveyFollowUp | None:
     """Open, cancel or reopen the response's follow-up after its score changed.
 
@@ -171,9 +171,14 @@ def record_response_score(
     """
     detractor = is_detractor(response.kind, response.score)
     org_id = response.org_id
-    follow_up = session.scalar(
-        select(SurveyFollowUp).where(
-            SurveyFollowUp.org_id == org_id, SurveyFollowUp.response_id == response.id
+    # A response saved just now cannot have a follow-up yet.
+    follow_up = (
+        None
+        if new_response
+        else session.scalar(
+            select(SurveyFollowUp).where(
+                SurveyFollowUp.org_id == org_id, SurveyFollowUp.response_id == response.id
+            )
         )
     )
     if follow_up is None:
