@@ -331,6 +331,11 @@ def test_api_lists_reads_changes_and_notes(
     (note,) = body["notes"]
     assert note["author_kind"] == "api_key" and note["author_id"] is None
     assert note["author_name"] == "API key tests" and "Phoned from the CRM" in note["text"]
+    # the same owner again, with nothing else, is no change: 422, and no empty note
+    same = client.patch(
+        f"/api/v1/survey-follow-ups/{follow_up_id}", headers=headers, json={"owner_id": lead}
+    )
+    assert same.status_code == 422, same.text
     mine = client.get(f"/api/v1/survey-follow-ups?owner_id={lead}", headers=headers).json()
     assert [f["id"] for f in mine["items"]] == [follow_up_id]
     # an impossible move is a 422 naming status and changes nothing

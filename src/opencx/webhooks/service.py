@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import event, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 
 from opencx.db import utcnow
@@ -196,7 +196,7 @@ def list_due_deliveries(session: Session, *, now: datetime, limit: int = 100) ->
 
 def claim_delivery(session: Session, *, delivery_id: int, now: datetime) -> DeliveryAttempt | None:
     """Take a due delivery for one attempt (None if not due, done, or taken by another worker)."""
-    claimed = session.execute(
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,

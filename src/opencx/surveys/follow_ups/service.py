@@ -412,9 +412,9 @@ def change_follow_up(
     now = now or utcnow()
     follow_up = _get(session, org_id=org_id, follow_up_id=follow_up_id)
     _check_may_act(actor, follow_up)
-    new_owner = "owner_id" in data.model_fields_set
+    new_owner = "owner_id" in data.model_fields_set and data.owner_id != follow_up.owner_id
     if data.status is None and not new_owner and not data.note.strip():
-        raise InvalidInput("status", "give a status, an owner or a note")
+        raise InvalidInput("status", "give a new status, another owner or a note")
     old_status = follow_up.status
     if data.status is not None and data.status not in TRANSITIONS[old_status]:
         allowed = ", ".join(sorted(TRANSITIONS[old_status])) or "nothing"
@@ -422,7 +422,7 @@ def change_follow_up(
             "status", f"a {old_status.value} follow-up can move to {allowed}, not {data.status}"
         )
     texts: list[str] = []
-    if new_owner and data.owner_id != follow_up.owner_id:
+    if new_owner:
         users = _active_users(session, org_id)
         if data.owner_id is not None and data.owner_id not in users:
             raise InvalidInput("owner_id", f"user {data.owner_id} is not a user here")
