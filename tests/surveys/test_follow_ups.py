@@ -284,7 +284,7 @@ def test_follow_ups_show_on_the_timeline_export_and_erasure_blanks_notes(
     )
     db_session.commit()
     profile = customers.get_customer_360(db_session, org_id=world.org_id, customer_id=world.anna_id)
-    entries = [e for e in profile.timeline if e.kind == "follow_up"]
+    entries = [e for e in profile.timeline if e.kind == "follow-up"]
     assert len(entries) == 1 and entries[0].title.startswith("Follow-up open: After delivery")
     export = customers.export_customer(db_session, org_id=world.org_id, customer_id=world.anna_id)
     notes = export["survey_follow_ups"][0]["notes"]

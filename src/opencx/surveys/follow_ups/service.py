@@ -537,7 +537,7 @@ def _follow_up_timeline(
         entries.append(
             TimelineEntry(
                 occurred_at=follow_up.opened_at,
-                kind="follow_up",
+                kind="follow-up",
                 title=f"Follow-up {follow_up.status.value}: {name} "
                 f"({kind.value.upper()} {follow_up.score})",
                 detail=f"resolved {done:%Y-%m-%d %H:%M} UTC" if done else "",
@@ -595,6 +595,6 @@ def _erase_follow_up_notes(
     return {"survey_follow_up_notes": changed}
 
 
-register_timeline_source("follow_up", _follow_up_timeline)
+register_timeline_source("follow-up", _follow_up_timeline)
 register_export_source("survey_follow_ups", _export_follow_ups)
 register_erasure_hook("survey_follow_ups", _erase_follow_up_notes)
