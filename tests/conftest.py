@@ -79,6 +79,8 @@ def settings_env(
     monkeypatch.setenv("OPENCX_ANALYTICS_SYNC_SECONDS", "0")
     # Tests run the survey dispatcher themselves, with a controlled clock.
     monkeypatch.setenv("OPENCX_SURVEY_DISPATCH_SECONDS", "0")
+    # Tests send due webhook deliveries themselves, with a controlled clock.
+    monkeypatch.setenv("OPENCX_WEBHOOK_DELIVERY_SECONDS", "0")
     reset_caches()
     yield tmp_path
     _empty_all_tables()

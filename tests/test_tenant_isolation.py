@@ -27,6 +27,8 @@ from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
+from opencx.webhooks import service as webhooks
+from opencx.webhooks.schemas import WebhookIn
 from tests.conftest import Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -123,8 +125,18 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         survey_id=survey.id,
         data=InvitationIn(customer_id=customer.id, channel="email", touchpoint_id=touchpoint.id),
     )
+    # A detractor's answer, so the organization also has a follow-up.
     surveys.record_answers(
-        session, token=invitation.token, form={"shown": ["why"], "q_why": [marker]}
+        session,
+        token=invitation.token,
+        form={"shown": ["score", "why"], "q_score": ["3"], "q_why": [marker]},
+    )
+    webhook = webhooks.create_webhook(
+        session,
+        org_id=tenant.org_id,
+        data=WebhookIn(
+            url=f"https://{marker}.example/hooks", event_types=["survey.response.created"]
+        ),
     )
     inbound = conversations.record_inbound_message(
         session,
@@ -148,6 +160,9 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         session, org_id=tenant.org_id, data=MacroIn(name=marker, texts={"en": marker})
     )
     session.commit()
+    follow_up_id = session.scalar(
+        sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
+    )
     delivery_id = (
         commerce.get_order_detail(session, org_id=tenant.org_id, order_id=order.id).deliveries[0].id
     )
@@ -166,6 +181,8 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "attachment_id": inbound.message.attachments[0].id,
         "macro_id": macro.id,
         "invitation_id": invitation.id,
+        "follow_up_id": follow_up_id,
+        "webhook_id": webhook.id,
     }
 
 
@@ -258,6 +275,16 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             "channel": "email",
         },
         ("PUT", "/api/v1/surveys/{survey_id}/public-link"): {"enabled": True},
+        ("PATCH", "/api/v1/survey-follow-ups/{follow_up_id}"): {
+            "status": "contacted",
+            "note": "called",
+        },
+        ("POST", "/api/v1/survey-follow-ups/{follow_up_id}/notes"): {"text": "called"},
+        ("PUT", "/api/v1/survey-follow-up-settings"): {"due_hours": 24},
+        ("POST", "/api/v1/webhooks"): {
+            "url": "https://a.example/hooks",
+            "event_types": ["survey.response.updated"],
+        },
     }
 
 

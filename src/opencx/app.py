@@ -25,6 +25,7 @@ from opencx.settings import get_settings
 from opencx.surveys.tasks import dispatch_periodically
 from opencx.text_safety import RejectUnsafeText
 from opencx.web.templating import WEB_DIR, render
+from opencx.webhooks.tasks import deliver_periodically
 
 
 def _is_api(request: Request) -> bool:
@@ -102,6 +103,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=dispatch_periodically,
             kwargs={"interval_seconds": survey_interval, "stop": stop},
             name="opencx-survey-dispatch",
+            daemon=True,
+        ).start()
+    if webhook_interval := get_settings().webhook_delivery_seconds:
+        threading.Thread(
+            target=deliver_periodically,
+            kwargs={"interval_seconds": webhook_interval, "stop": stop},
+            name="opencx-webhook-delivery",
             daemon=True,
         ).start()
     yield

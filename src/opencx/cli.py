@@ -16,6 +16,7 @@ from opencx.db import session_scope
 from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME, ORGANIZATION_SLUG
 from opencx.demo.load import load_world
 from opencx.demo.world import build_world
+from opencx.domains import load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 
@@ -40,6 +41,8 @@ surveys_app = typer.Typer(
     help="Surveys: due emails, reminders, periodic invitations.", no_args_is_help=True
 )
 app.add_typer(surveys_app, name="surveys")
+webhooks_app = typer.Typer(help="Webhooks: deliver due events.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
 app.add_typer(text_app, name="text")
 channels_app = typer.Typer(help="Service-desk channels.", no_args_is_help=True)
@@ -207,6 +210,21 @@ def surveys_send_due() -> None:
     typer.echo(
         f"{report.periodic_invited} periodic invitations, {report.sent} emails sent, "
         f"{report.retrying} to retry, {report.failed} failed, {report.reminded} reminders"
+    )
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many deliveries")] = 500,
+) -> None:
+    """Send every webhook delivery whose next attempt is due (for cron; the server does it too)."""
+    from opencx.webhooks.tasks import deliver_due_webhooks
+
+    load_domains()
+    report = deliver_due_webhooks(limit=limit)
+    typer.echo(
+        f"{report.attempted} attempted: {report.delivered} delivered, "
+        f"{report.retrying} to retry, {report.failed} failed"
     )
 
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("auth", "customers", "commerce", "journeys", "surveys", "conversations", "channels")
+DOMAINS = (
+    "auth",
+    "customers",
+    "commerce",
+    "journeys",
+    "webhooks",
+    # Before surveys: its /surveys/follow-ups pages must match ahead of /surveys/{survey_id}.
+    "surveys.follow_ups",
+    "surveys",
+    "conversations",
+    "channels",
+)
 
 
 def _import_if_present(module: str) -> None:

@@ -228,6 +228,37 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 completed=rng.random() < 0.8,
                 submitted_at=_moment(rng),
             )
+        for n in range(150):
+            opened_at = _moment(rng)
+            status = rng.choice(["open", "contacted", "resolved", "resolved", "cancelled"])
+            # Around the 48-hour mark: exactly on it, a second or a fraction of one after it.
+            took = rng.choice(
+                [
+                    timedelta(hours=48),
+                    timedelta(hours=48, seconds=1),
+                    timedelta(hours=48, microseconds=rng.randrange(1_000_000)),
+                    timedelta(seconds=rng.randrange(1, 10 * 86400)),
+                    timedelta(seconds=rng.randrange(1, 10 * 86400)),
+                ]
+            )
+            add(
+                "survey_follow_ups",
+                org_id,
+                response_id=n + 1,
+                survey_id=1,
+                customer_id=rng.choice([*customers, None]),
+                owner_id=rng.choice([None, 1, 2, 3]),
+                agent_id=rng.choice([None, 1, 2]),
+                team=rng.choice([None, "Service NL", "Service PL"]),
+                touchpoint_id=rng.choice([*touchpoints, None]),
+                score=rng.randrange(0, 7),
+                status=status,
+                opened_at=opened_at,
+                due_at=opened_at + timedelta(hours=48),
+                # A reopened follow-up is open again but was contacted before.
+                contacted_at=None if rng.random() < 0.3 else opened_at + took / 2,
+                resolved_at=opened_at + took if status == "resolved" else None,
+            )
     return rows
 
 

@@ -243,6 +243,7 @@ def test_sync_copies_every_row_once_and_then_nothing(db_session: Session, tenant
         "consent_records": 1,
         "survey_invitations": 0,  # tests/surveys/test_metrics.py syncs surveys
         "survey_responses": 0,
+        "survey_follow_ups": 0,  # tests/surveys/test_follow_ups.py syncs follow-ups
     }
     assert second.total == 0
     assert _count("order_lines") == 7

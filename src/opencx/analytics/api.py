@@ -11,6 +11,8 @@ from opencx.analytics import service
 from opencx.analytics.schemas import (
     CesWeek,
     CsatWeek,
+    FollowUpGrouping,
+    FollowUpWeek,
     LateDeliveriesWeek,
     NpsWeek,
     ResponseRateWeek,
@@ -88,3 +90,11 @@ def read_response_rate_per_touchpoint_per_week(
     return service.compute_response_rate_per_touchpoint_per_week(
         org_id=principal.org_id, start=start, end=end
     )
+
+
+@router.get("/follow-ups-per-week", response_model=list[FollowUpWeek])
+def read_follow_ups_per_week(
+    principal: ApiPrincipal, start: Start, end: End, by: FollowUpGrouping = "week"
+) -> list[FollowUpWeek]:
+    """Follow-ups per week opened (and owner or team): closed within 48 h, median and mean hours."""
+    return service.compute_follow_ups_per_week(org_id=principal.org_id, start=start, end=end, by=by)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 
 import ibis
 import ibis.expr.types as ir
@@ -257,6 +258,77 @@ def response_rate_per_touchpoint_per_week(
     )
 
 
+LOOP_CLOSED_WITHIN = 48 * 3600  # seconds
+
+
+def _whole_seconds(moment: ir.TimestampValue) -> ir.IntegerValue:
+    # Truncated first, so engines that keep or drop the fraction of a second agree.
+    return moment.truncate("s").epoch_seconds().cast("int64")
+
+
+def follow_ups_per_week(
+    survey_follow_ups: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str | None = None,
+) -> ir.Table:
+    """Follow-ups opened per ISO week (and per `by`: owner_id or team) and how fast they closed.
+
+    Cancelled follow-ups (the score changed before anyone acted) are left out. A follow-up is
+    closed when resolved; `closed_within_48h` counts those resolved at most 48 hours after
+    opening. The median comes as the sum and count of the one or two middle durations (ranked
+    by window functions, exact on every engine, unlike ClickHouse's median()).
+    """
+    keys = ["week_start", *([by] if by else [])]
+    opened = survey_follow_ups.filter(
+        survey_follow_ups.org_id == org_id,
+        survey_follow_ups.status != "cancelled",
+        survey_follow_ups.opened_at >= _midnight(start),
+        survey_follow_ups.opened_at < _midnight(end),
+    )
+    is_closed = (opened.status == "resolved") & opened.resolved_at.notnull()
+    seconds = _whole_seconds(opened.resolved_at) - _whole_seconds(opened.opened_at)
+    base = opened.select(
+        "id",
+        *keys[1:],
+        week_start=_week_start(opened.opened_at),
+        contacted=ibis.ifelse(opened.contacted_at.notnull(), 1, 0),
+        closed=ibis.ifelse(is_closed, 1, 0),
+        seconds=ibis.ifelse(is_closed, seconds, 0),
+    )
+    group = [*keys, "closed"]
+    ranked = base.mutate(
+        position=ibis.row_number().over(group_by=group, order_by=["seconds", "id"]),
+        size=base.id.count().over(group_by=group),
+    )
+    middle = (ranked.closed == 1) & (
+        (ranked.position == (ranked.size - 1) // 2) | (ranked.position == ranked.size // 2)
+    )
+    weekly = (
+        ranked.mutate(
+            within=ibis.ifelse((ranked.closed == 1) & (ranked.seconds <= LOOP_CLOSED_WITHIN), 1, 0),
+            middle=ibis.ifelse(middle, 1, 0),
+        )
+        .mutate(middle_seconds=ibis._.middle * ibis._.seconds)
+        .group_by(keys)
+        .aggregate(
+            follow_ups=ibis._.count(),
+            contacted=ibis._.contacted.sum(),
+            closed=ibis._.closed.sum(),
+            closed_within_48h=ibis._.within.sum(),
+            close_seconds_sum=ibis._.seconds.sum(),
+            median_seconds_sum=ibis._.middle_seconds.sum(),
+            median_rows=ibis._.middle.sum(),
+        )
+    )
+    return weekly.mutate(
+        closed_within_48h_share=weekly.closed_within_48h.cast("float64")
+        / weekly.follow_ups.cast("float64")
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -285,5 +357,16 @@ METRICS: tuple[Metric, ...] = (
         "response_rate_per_touchpoint_per_week",
         response_rate_per_touchpoint_per_week,
         ("survey_invitations", "survey_responses"),
+    ),
+    Metric("follow_ups_per_week", follow_ups_per_week, ("survey_follow_ups",)),
+    Metric(
+        "follow_ups_per_owner_per_week",
+        partial(follow_ups_per_week, by="owner_id"),
+        ("survey_follow_ups",),
+    ),
+    Metric(
+        "follow_ups_per_team_per_week",
+        partial(follow_ups_per_week, by="team"),
+        ("survey_follow_ups",),
     ),
 )

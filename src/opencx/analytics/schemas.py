@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -90,3 +91,21 @@ class ResponseRateWeek(BaseModel):
     response_rate: float = Field(ge=0, le=1)
     rate_low: float = Field(ge=0, le=1, description="95% Wilson interval, lower bound")
     rate_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")
+
+
+FollowUpGrouping = Literal["week", "owner", "team"]
+
+
+class FollowUpWeek(BaseModel):
+    week_start: date = Field(description="Monday of the ISO week (UTC) the follow-ups opened")
+    owner_id: int | None = Field(default=None, description="with by=owner; null: unassigned")
+    team: str | None = Field(default=None, description="with by=team; null: no team")
+    follow_ups: int = Field(description="opened that week, not cancelled")
+    contacted: int
+    closed: int = Field(description="resolved by now")
+    closed_within_48h: int = Field(description="resolved at most 48 hours after opening")
+    closed_within_48h_share: float = Field(ge=0, le=1, description="of all opened that week")
+    share_low: float = Field(ge=0, le=1, description="95% Wilson interval, lower bound")
+    share_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")
+    median_hours_to_close: float | None = Field(description="of those resolved; null if none")
+    mean_hours_to_close: float | None = Field(description="of those resolved; null if none")

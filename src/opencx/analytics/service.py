@@ -18,6 +18,8 @@ from opencx.analytics.engine import analytics_connection
 from opencx.analytics.schemas import (
     CesWeek,
     CsatWeek,
+    FollowUpGrouping,
+    FollowUpWeek,
     LateDeliveriesWeek,
     NpsWeek,
     ResponseRateWeek,
@@ -207,4 +209,44 @@ def compute_response_rate_per_touchpoint_per_week(
     for row in rows:
         low, high = share_interval(row["responses"], row["invitations"])
         weeks.append(ResponseRateWeek.model_validate({**row, "rate_low": low, "rate_high": high}))
+    return weeks
+
+
+FOLLOW_UP_GROUPS: dict[str, str | None] = {"week": None, "owner": "owner_id", "team": "team"}
+
+
+def compute_follow_ups_per_week(
+    *, org_id: int, start: date, end: date, by: FollowUpGrouping = "week"
+) -> list[FollowUpWeek]:
+    """Loop closed within 48 h (with a 95% Wilson interval) and time to close, per week opened."""
+    _check_period(start, end)
+    column = FOLLOW_UP_GROUPS[by]
+    with analytics_connection() as store:
+        rows: list[dict[str, Any]] = (
+            metrics.follow_ups_per_week(
+                store.table("survey_follow_ups"), org_id=org_id, start=start, end=end, by=column
+            )
+            .order_by(["week_start", *([column] if column else [])])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    weeks = []
+    for row in rows:
+        low, high = share_interval(row["closed_within_48h"], row["follow_ups"])
+        closed, middle = row["closed"], row["median_rows"]
+        weeks.append(
+            FollowUpWeek.model_validate(
+                {
+                    **row,
+                    "share_low": low,
+                    "share_high": high,
+                    "median_hours_to_close": row["median_seconds_sum"] / middle / 3600
+                    if middle
+                    else None,
+                    "mean_hours_to_close": row["close_seconds_sum"] / closed / 3600
+                    if closed
+                    else None,
+                }
+            )
+        )
     return weeks

@@ -24,6 +24,7 @@ from opencx.commerce.models import (
 )
 from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
+from opencx.surveys.follow_ups.models import SurveyFollowUp
 from opencx.surveys.models import SurveyInvitation, SurveyResponse
 
 ID = dt.Int64(nullable=False)
@@ -192,6 +193,25 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             "score": dt.int64,
             "completed": dt.boolean,
             "submitted_at": MOMENT,
+        },
+    ),
+    # The closed loop's ids, statuses and times; note texts stay in the operational store.
+    _table(
+        SurveyFollowUp,
+        {
+            "response_id": REF,
+            "survey_id": REF,
+            "customer_id": REF,
+            "owner_id": REF,
+            "agent_id": REF,
+            "team": TEXT,
+            "touchpoint_id": REF,
+            "score": dt.int64,
+            "status": TEXT,
+            "opened_at": MOMENT,
+            "due_at": MOMENT,
+            "contacted_at": MOMENT,
+            "resolved_at": MOMENT,
         },
     ),
 )

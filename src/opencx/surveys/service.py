@@ -28,6 +28,7 @@ from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.settings import get_settings
 from opencx.surveys import invitation_mail
+from opencx.surveys.follow_ups import service as follow_ups
 from opencx.surveys.models import (
     EmailSendStatus,
     Survey,
@@ -52,6 +53,7 @@ from opencx.surveys.schemas import (
     survey_language,
 )
 from opencx.surveys.standard_questions import STANDARD_QUESTIONS
+from opencx.webhooks import service as webhooks
 
 THROTTLE_SETTING = "survey_throttle_days"
 DEFAULT_THROTTLE_DAYS = 30
@@ -68,6 +70,9 @@ PUBLIC_RESPONSE_DAYS = 90
 LINK_CHANNEL = "link"
 # Invitations to email once the transaction that stored them commits (see _send_after_commit).
 _PENDING_SENDS = "opencx_survey_email_sends"
+# Webhook events: the first submit of a token creates its response, later submits update it.
+RESPONSE_CREATED = "survey.response.created"
+RESPONSE_UPDATED = "survey.response.updated"
 
 
 class InvitationRefused(Conflict):
@@ -1103,6 +1108,8 @@ def record_answers(
     visible = _visible(questions, answers)
     answers = {q.key: answers[q.key] for q in visible if q.key in answers}
     rating = next((q for q in questions if q.kind is QuestionKind.rating), None)
+    created = response is None
+    previous_score = None if response is None else response.score
     if response is None:
         response = SurveyResponse(
             org_id=invitation.org_id,
@@ -1125,7 +1132,46 @@ def record_answers(
     )
     response.submitted_at = now
     session.flush()
+    # Only a detractor's score (now or before) can open or close a follow-up: no query otherwise.
+    if follow_ups.is_detractor(survey.kind, response.score) or follow_ups.is_detractor(
+        survey.kind, previous_score
+    ):
+        follow_ups.record_response_score(session, response=response, new_response=created, now=now)
+    # The outbox row commits with the response, so an accepted answer always reaches webhooks.
+    webhooks.record_event(
+        session,
+        org_id=invitation.org_id,
+        event_type=RESPONSE_CREATED if created else RESPONSE_UPDATED,
+        data=_response_event(survey, invitation, response),
+        now=now,
+    )
     return _page(token, invitation, survey, version, response, shown)
+
+
+def _response_event(
+    survey: Survey, invitation: SurveyInvitation, response: SurveyResponse
+) -> dict[str, Any]:
+    """The webhook payload of a response: the answers and where the feedback came from."""
+    return {
+        "survey": {"id": survey.id, "name": survey.name, "kind": survey.kind.value},
+        "response_id": response.id,
+        "invitation_id": invitation.id,
+        "version_id": response.version_id,
+        "customer_id": response.customer_id,
+        "score": response.score,
+        "answers": response.answers,
+        "completed": response.completed,
+        "language": response.language,
+        "source": {
+            "channel": invitation.channel,
+            "touchpoint_id": invitation.touchpoint_id,
+            "agent_id": invitation.agent_id,
+            "team": invitation.team,
+            "order_id": invitation.order_id,
+            "conversation_id": invitation.conversation_id,
+        },
+        "submitted_at": response.submitted_at.isoformat(),
+    }
 
 
 # ---- customer 360 and GDPR --------------------------------------------------------------------
