@@ -90,3 +90,10 @@ class ResponseRateWeek(BaseModel):
     response_rate: float = Field(ge=0, le=1)
     rate_low: float = Field(ge=0, le=1, description="95% Wilson interval, lower bound")
     rate_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")
+
+
+class ScoreCount(BaseModel):
+    survey_id: int
+    kind: str = Field(description="nps, csat, ces or custom")
+    score: int
+    responses: int
