@@ -12,6 +12,19 @@
     return value.toFixed(2);
   }
 
+  // The axis follows the data in steps of 10 (NPS, CSAT %) or 1 (means), within the scale's range.
+  var RANGES = { NPS: [-100, 100, 10], CSAT: [0, 100, 10] };
+
+  function bound(spec, end) {
+    var range = RANGES[spec.name] || [1, 10, 1];
+    return function (extent) {
+      var step = range[2];
+      return end === "min"
+        ? Math.max(range[0], Math.floor(extent.min / step) * step - step)
+        : Math.min(range[1], Math.ceil(extent.max / step) * step + step);
+    };
+  }
+
   function trend(spec, accent) {
     // The band: an invisible line at the lower bound with the interval's width stacked on it.
     var width = spec.high.map(function (high, i) {
@@ -29,7 +42,7 @@
         },
       },
       xAxis: { type: "category", data: spec.labels, boundaryGap: false },
-      yAxis: { type: "value", scale: true },
+      yAxis: { type: "value", min: bound(spec, "min"), max: bound(spec, "max") },
       series: [
         { name: "lower bound", type: "line", data: spec.low, stack: "band", stackStrategy: "all",
           symbol: "none", lineStyle: { opacity: 0 }, silent: true },
@@ -66,7 +79,9 @@
     var option = spec.type === "trend" ? trend(spec, accent) : distribution(spec, style, accent);
     option.animation = false;
     option.textStyle = { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" };
-    option.grid = { left: 16, right: 24, top: 16, bottom: 8, containLabel: true };
+    // The trend's first and last week labels sit on the chart's edges: leave them room.
+    var side = spec.type === "trend" ? 40 : 16;
+    option.grid = { left: side, right: side, top: 16, bottom: 8, containLabel: true };
     var chart = echarts.init(element, null, { renderer: "canvas" });
     chart.setOption(option);
     element.dataset.chartDrawn = "1";
