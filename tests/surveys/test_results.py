@@ -351,3 +351,57 @@ def test_polling_answers_nothing_until_a_response_arrives_or_changes(
         db_session, org_id=world.org_id, survey_id=world.nps_survey_id, stamp=feed.stamp
     )
     assert live is not None and live.responses == 1 and live.items[0].score == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "scores", "label", "value", "groups"),
+    [
+        ("csat", [5, 4, 4, 2, 3], "CSAT", 60.0, {1: "low", 3: "neutral", 5: "high"}),
+        ("ces", [7, 6, 2, 5], "CES", 5.0, {3: "low", 4: "neutral", 5: "high"}),
+    ],
+)
+def test_csat_and_ces_results_have_their_own_headline_and_groups(
+    db_session: Session,
+    world: World,
+    kind: str,
+    scores: list[int],
+    label: str,
+    value: float,
+    groups: dict[int, str],
+) -> None:
+    # given a published CSAT or CES survey and its answers
+    survey = service.create_survey(
+        db_session, org_id=world.org_id, data=SurveyIn(name=f"{kind} survey", kind=kind)
+    )
+    service.publish_survey(db_session, org_id=world.org_id, survey_id=survey.id)
+    for n, score in enumerate(scores):
+        customer_id = make_customer(db_session, world.org_id, f"{kind}{n}", "en", channel="email")
+        invitation = service.create_invitation(
+            db_session,
+            org_id=world.org_id,
+            survey_id=survey.id,
+            data=InvitationIn(customer_id=customer_id, channel="email"),
+        )
+        service.record_answers(
+            db_session, token=invitation.token, form={"shown": ["score"], "q_score": [str(score)]}
+        )
+    db_session.commit()
+    sync_to_analytics()
+    # when its results are computed
+    results = service.get_survey_results(db_session, org_id=world.org_id, survey_id=survey.id)
+    # then the headline is the kind's figure with the matching interval
+    headline = results.headline
+    assert headline is not None and (headline.label, headline.responses) == (label, len(scores))
+    assert headline.value == pytest.approx(value)
+    if kind == "csat":
+        low, high = analytics.share_interval(3, 5)
+        assert (headline.low, headline.high) == pytest.approx((100 * low, 100 * high))
+    else:
+        squares = sum(s * s for s in scores)
+        expected = analytics.mean_interval(len(scores), sum(scores), squares)
+        assert (headline.low, headline.high) == pytest.approx(expected)
+    # and the bars cover the scale, grouped low / neutral / high
+    bars = {b.score: b.group for b in results.distribution}
+    assert list(bars) == list(range(1, 6 if kind == "csat" else 8))
+    assert {score: bars[score] for score in groups} == groups
+    assert results.trend[0].value == pytest.approx(value)
