@@ -100,6 +100,10 @@ def test_a_manager_builds_previews_and_publishes_then_answers_arrive_live(
     page.evaluate("window.stillTheSamePage = true")
     page.get_by_role("button", name="Add a question").click()
     page.wait_for_selector("#q3")
+    # (choosing a kind brings its fields at once: a choice gets two options to fill in)
+    page.locator("#q3").get_by_label("Kind").select_option("single_choice")
+    page.locator("#q3").get_by_label("Label (nl)").first.wait_for()
+    assert page.locator("#q3 .option-row").count() == 2
     page.get_by_role("button", name="Remove question 4").click()
     page.wait_for_function("!document.querySelector('#q3')")
     assert page.evaluate("window.stillTheSamePage") is True
