@@ -306,3 +306,16 @@ def test_another_organizations_survey_ids_are_404_on_every_page(
     assert "After delivery" not in listing.text
     db_session.expire_all()
     assert db_session.get(Survey, survey_id).status is SurveyStatus.active
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [({"group": "fans"}, "group"), ({"score_min": "11"}, "score_min")],
+)
+def test_a_wrong_comment_filter_is_a_422_naming_it(
+    client: TestClient, tenant: Tenant, params: dict[str, str], named: str
+) -> None:
+    login(client, tenant.admin_email)
+    response = client.get("/surveys/comments", params=params)
+    assert response.status_code == 422
+    assert f"{named}:" in response.text

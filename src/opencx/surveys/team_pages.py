@@ -478,6 +478,8 @@ def survey_comments(
         "agent": agent,
         "language": language,
     }
+    if group and group not in set(NpsGroup):
+        raise InvalidInput("group", "must be promoter, passive or detractor")
     try:
         filters = CommentFilter(
             survey_id=_number(survey),
@@ -488,8 +490,9 @@ def survey_comments(
             agent_id=_number(agent),
             language=language or None,
         )
-    except (ValidationError, ValueError) as exc:
-        raise InvalidInput("filters", str(exc).splitlines()[0]) from exc
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidInput(str(error["loc"][0]), str(error["msg"])) from exc
     if stamp:
         # The live poll of the first page: 204 (no swap) while nothing changed.
         polled = service.poll_comments(
