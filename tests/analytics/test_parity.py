@@ -356,3 +356,30 @@ def test_metric_gives_the_same_rows_on_duckdb_and_clickhouse(
     assert len(duckdb_rows) == len(clickhouse_rows)
     for duckdb_row, clickhouse_row in zip(duckdb_rows, clickhouse_rows, strict=True):
         assert all(map(_same, duckdb_row, clickhouse_row)), (duckdb_row, clickhouse_row)
+
+
+# In the data set survey 1 is the NPS survey, 2 the CSAT one and 3 the CES one.
+ONE_SURVEY = {"csat": 2, "ces": 3}
+SURVEY_METRICS = [m for m in METRICS if "survey_id" in inspect.signature(m.compute).parameters]
+
+
+@pytest.mark.parametrize("metric", SURVEY_METRICS, ids=[m.name for m in SURVEY_METRICS])
+def test_metric_of_one_survey_gives_the_same_rows_on_duckdb_and_clickhouse(
+    metric: Metric, duckdb_store: BaseBackend, clickhouse_store: chdb.session.Session
+) -> None:
+    # given a metric narrowed to one survey (its results page)
+    survey_id = next((v for k, v in ONE_SURVEY.items() if k in metric.name), 1)
+    tables = [duckdb_store.table(name) for name in metric.tables]
+    expression = metric.compute(*tables, org_id=1, start=START, end=END, survey_id=survey_id)
+    columns = list(expression.schema().names)
+    # when it runs on both engines
+    on_duckdb = expression.to_pyarrow().to_pylist()
+    clickhouse_sql = ibis.to_sql(expression, dialect="clickhouse")
+    on_clickhouse = clickhouse_store.query(clickhouse_sql, "ArrowTable").to_pylist()
+    # then both give the same non-empty rows, all of that survey where the rows name it
+    assert on_duckdb
+    assert all(row.get("survey_id", survey_id) == survey_id for row in on_duckdb)
+    duckdb_rows, clickhouse_rows = _sorted(on_duckdb, columns), _sorted(on_clickhouse, columns)
+    assert len(duckdb_rows) == len(clickhouse_rows)
+    for duckdb_row, clickhouse_row in zip(duckdb_rows, clickhouse_rows, strict=True):
+        assert all(map(_same, duckdb_row, clickhouse_row)), (duckdb_row, clickhouse_row)

@@ -31,6 +31,11 @@ def _week_start(moment: ir.TimestampValue) -> ir.DateValue:
     return moment.date().truncate("W")
 
 
+def _of_survey(table: ir.Table, survey_id: int | None) -> ir.Table:
+    # One survey's rows (its results page), or every survey's when None.
+    return table if survey_id is None else table.filter(table.survey_id == survey_id)
+
+
 def units_sold_per_product_per_week(
     order_lines: ir.Table,
     orders: ir.Table,
@@ -131,12 +136,14 @@ def nps_per_touchpoint_per_week(
     org_id: int,
     start: date,
     end: date,
+    survey_id: int | None = None,
 ) -> ir.Table:
     """NPS responses, promoters (9-10), passives (7-8) and detractors (0-6) per touchpoint and week.
 
     Responses without a touchpoint form their own group (touchpoint_id NULL). Shares are of the
     scored responses; nps = 100 * (promoter share - detractor share).
     """
+    survey_responses = _of_survey(survey_responses, survey_id)
     scored = survey_responses.filter(
         survey_responses.org_id == org_id,
         survey_responses.kind == "nps",
@@ -168,8 +175,15 @@ def nps_per_touchpoint_per_week(
 
 
 def _scored(
-    survey_responses: ir.Table, *, kind: str, org_id: int, start: date, end: date
+    survey_responses: ir.Table,
+    *,
+    kind: str,
+    org_id: int,
+    start: date,
+    end: date,
+    survey_id: int | None,
 ) -> ir.Table:
+    survey_responses = _of_survey(survey_responses, survey_id)
     scored = survey_responses.filter(
         survey_responses.org_id == org_id,
         survey_responses.kind == kind,
@@ -186,9 +200,12 @@ def csat_per_touchpoint_per_week(
     org_id: int,
     start: date,
     end: date,
+    survey_id: int | None = None,
 ) -> ir.Table:
     """CSAT responses and satisfied ones (4-5 of 5) per touchpoint and ISO week."""
-    scored = _scored(survey_responses, kind="csat", org_id=org_id, start=start, end=end)
+    scored = _scored(
+        survey_responses, kind="csat", org_id=org_id, start=start, end=end, survey_id=survey_id
+    )
     weekly = (
         scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
         .group_by(["touchpoint_id", "week_start"])
@@ -205,13 +222,16 @@ def ces_per_touchpoint_per_week(
     org_id: int,
     start: date,
     end: date,
+    survey_id: int | None = None,
 ) -> ir.Table:
     """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
 
     The sum of squares (not a standard deviation) is returned so that intervals are computed
     exactly alike on every engine, also for a single response.
     """
-    scored = _scored(survey_responses, kind="ces", org_id=org_id, start=start, end=end)
+    scored = _scored(
+        survey_responses, kind="ces", org_id=org_id, start=start, end=end, survey_id=survey_id
+    )
     weekly = (
         scored.mutate(square=scored.score * scored.score)
         .group_by(["touchpoint_id", "week_start"])
@@ -233,8 +253,10 @@ def response_rate_per_touchpoint_per_week(
     org_id: int,
     start: date,
     end: date,
+    survey_id: int | None = None,
 ) -> ir.Table:
     """Invitations, and those answered completely, per touchpoint and ISO week of the invitation."""
+    survey_invitations = _of_survey(survey_invitations, survey_id)
     invited = survey_invitations.filter(
         survey_invitations.org_id == org_id,
         survey_invitations.created_at >= _midnight(start),
@@ -329,6 +351,25 @@ def follow_ups_per_week(
     )
 
 
+def score_distribution_per_survey(
+    survey_responses: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    survey_id: int | None = None,
+) -> ir.Table:
+    """Scored responses per survey, kind and score (the bars of a 0-10, 1-5 or 1-7 scale)."""
+    survey_responses = _of_survey(survey_responses, survey_id)
+    scored = survey_responses.filter(
+        survey_responses.org_id == org_id,
+        survey_responses.score.notnull(),
+        survey_responses.submitted_at >= _midnight(start),
+        survey_responses.submitted_at < _midnight(end),
+    )
+    return scored.group_by(["survey_id", "kind", "score"]).aggregate(responses=ibis._.count())
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -369,4 +410,5 @@ METRICS: tuple[Metric, ...] = (
         partial(follow_ups_per_week, by="team"),
         ("survey_follow_ups",),
     ),
+    Metric("score_distribution_per_survey", score_distribution_per_survey, ("survey_responses",)),
 )

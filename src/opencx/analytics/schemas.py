@@ -79,6 +79,8 @@ class CesWeek(BaseModel):
     week_start: date = Field(description="Monday of the ISO week (UTC) of the response")
     responses: int
     mean_score: float = Field(description="mean of 1-7, higher is easier")
+    score_sum: int = Field(description="sum of the scores (to combine weeks or touchpoints)")
+    score_square_sum: int = Field(description="sum of the squared scores")
     mean_low: float | None = Field(description="95% interval, lower bound; null for one response")
     mean_high: float | None = Field(description="95% interval, upper bound; null for one response")
 
@@ -109,3 +111,10 @@ class FollowUpWeek(BaseModel):
     share_high: float = Field(ge=0, le=1, description="95% Wilson interval, upper bound")
     median_hours_to_close: float | None = Field(description="of those resolved; null if none")
     mean_hours_to_close: float | None = Field(description="of those resolved; null if none")
+
+
+class ScoreCount(BaseModel):
+    survey_id: int
+    kind: str = Field(description="nps, csat, ces or custom")
+    score: int
+    responses: int

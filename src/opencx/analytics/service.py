@@ -23,6 +23,7 @@ from opencx.analytics.schemas import (
     LateDeliveriesWeek,
     NpsWeek,
     ResponseRateWeek,
+    ScoreCount,
     TouchpointEventsDay,
     UnitsSoldWeek,
 )
@@ -119,11 +120,17 @@ def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float
     return max(nps - margin, -100.0), min(nps + margin, 100.0)
 
 
-def compute_nps_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[NpsWeek]:
+def compute_nps_per_touchpoint_per_week(
+    *, org_id: int, start: date, end: date, survey_id: int | None = None
+) -> list[NpsWeek]:
     """NPS with its 95% interval per touchpoint and ISO week of responses in [start, end)."""
     weeks = []
     for row in _survey_rows(
-        metrics.nps_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+        metrics.nps_per_touchpoint_per_week,
+        org_id=org_id,
+        start=start,
+        end=end,
+        survey_id=survey_id,
     ):
         low, high = nps_interval(row["promoters"], row["detractors"], row["responses"])
         weeks.append(NpsWeek.model_validate({**row, "nps_low": low, "nps_high": high}))
@@ -151,12 +158,23 @@ def mean_interval(total: int, score_sum: int, square_sum: int) -> tuple[float, f
 
 
 def _survey_rows(
-    metric: Callable[..., ir.Table], *, org_id: int, start: date, end: date
+    metric: Callable[..., ir.Table],
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    survey_id: int | None,
 ) -> list[dict[str, Any]]:
     _check_period(start, end)
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
-            metric(store.table("survey_responses"), org_id=org_id, start=start, end=end)
+            metric(
+                store.table("survey_responses"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                survey_id=survey_id,
+            )
             .order_by(["week_start", "touchpoint_id"])
             .to_pyarrow()
             .to_pylist()
@@ -164,22 +182,34 @@ def _survey_rows(
     return rows
 
 
-def compute_csat_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[CsatWeek]:
+def compute_csat_per_touchpoint_per_week(
+    *, org_id: int, start: date, end: date, survey_id: int | None = None
+) -> list[CsatWeek]:
     """CSAT (share of 4-5) with its 95% interval per touchpoint and ISO week in [start, end)."""
     weeks = []
     for row in _survey_rows(
-        metrics.csat_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+        metrics.csat_per_touchpoint_per_week,
+        org_id=org_id,
+        start=start,
+        end=end,
+        survey_id=survey_id,
     ):
         low, high = share_interval(row["satisfied"], row["responses"])
         weeks.append(CsatWeek.model_validate({**row, "share_low": low, "share_high": high}))
     return weeks
 
 
-def compute_ces_per_touchpoint_per_week(*, org_id: int, start: date, end: date) -> list[CesWeek]:
+def compute_ces_per_touchpoint_per_week(
+    *, org_id: int, start: date, end: date, survey_id: int | None = None
+) -> list[CesWeek]:
     """CES mean with its 95% interval per touchpoint and ISO week in [start, end)."""
     weeks = []
     for row in _survey_rows(
-        metrics.ces_per_touchpoint_per_week, org_id=org_id, start=start, end=end
+        metrics.ces_per_touchpoint_per_week,
+        org_id=org_id,
+        start=start,
+        end=end,
+        survey_id=survey_id,
     ):
         bounds = mean_interval(row["responses"], row["score_sum"], row["score_square_sum"])
         low, high = bounds if bounds is not None else (None, None)
@@ -188,7 +218,7 @@ def compute_ces_per_touchpoint_per_week(*, org_id: int, start: date, end: date) 
 
 
 def compute_response_rate_per_touchpoint_per_week(
-    *, org_id: int, start: date, end: date
+    *, org_id: int, start: date, end: date, survey_id: int | None = None
 ) -> list[ResponseRateWeek]:
     """Invitations and complete answers per touchpoint and ISO week of invitation in [start, end)."""
     _check_period(start, end)
@@ -200,6 +230,7 @@ def compute_response_rate_per_touchpoint_per_week(
                 org_id=org_id,
                 start=start,
                 end=end,
+                survey_id=survey_id,
             )
             .order_by(["week_start", "touchpoint_id"])
             .to_pyarrow()
@@ -250,3 +281,24 @@ def compute_follow_ups_per_week(
             )
         )
     return weeks
+
+
+def compute_score_distribution_per_survey(
+    *, org_id: int, start: date, end: date, survey_id: int | None = None
+) -> list[ScoreCount]:
+    """Scored responses per survey and score submitted in [start, end); one survey when given."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows: list[dict[str, Any]] = (
+            metrics.score_distribution_per_survey(
+                store.table("survey_responses"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                survey_id=survey_id,
+            )
+            .order_by(["survey_id", "score"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+    return [ScoreCount.model_validate(row) for row in rows]

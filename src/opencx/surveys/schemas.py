@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -274,3 +274,138 @@ class DispatchReport(BaseModel):
     retrying: int = 0
     failed: int = 0
     reminded: int = 0
+
+
+# ---- the CX team's pages: builder, results, comments ----------------------------------------
+
+
+class SurveyEditIn(BaseModel):
+    """What the builder saves: name, trigger and the newest version's questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    trigger: SurveyTrigger | None = None
+    questions: list[QuestionIn] = Field(min_length=1, max_length=50)
+
+
+class Headline(BaseModel):
+    """A survey's figure over a period: NPS, CSAT (% satisfied), CES or mean score, 95% interval."""
+
+    label: str
+    value: float
+    low: float | None
+    high: float | None
+    responses: int
+    unit: str = ""
+
+
+class SurveyOverview(BaseModel):
+    survey: SurveyOut
+    responses: int = Field(description="responses stored, answered completely or partly")
+    headline: Headline | None
+
+
+class TrendWeek(BaseModel):
+    week_start: date
+    responses: int
+    value: float
+    low: float | None
+    high: float | None
+
+
+class ScoreBar(BaseModel):
+    score: int
+    responses: int
+    group: str = Field(
+        description="detractor/passive/promoter (NPS) or low/neutral/high; '' custom"
+    )
+
+
+class TouchpointResult(BaseModel):
+    touchpoint_id: int | None
+    name: str
+    responses: int
+    value: float
+    low: float | None
+    high: float | None
+
+
+class ResponseRate(BaseModel):
+    invitations: int
+    responses: int = Field(description="invitations answered completely")
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+class FeedbackItem(BaseModel):
+    """One response as the team sees it: score, free-text answers and where it came from."""
+
+    response_id: int
+    survey_id: int
+    survey_name: str
+    kind: SurveyKind
+    score: int | None
+    completed: bool
+    customer_id: int | None
+    customer_name: str
+    touchpoint_id: int | None
+    touchpoint_name: str
+    agent_id: int | None
+    agent_name: str
+    language: str
+    submitted_at: datetime
+    comments: list[tuple[str, str]] = Field(description="(question text in English, answer)")
+
+
+class LiveFeed(BaseModel):
+    """The newest responses; `stamp` changes whenever a matching response is added or updated."""
+
+    stamp: str
+    responses: int
+    items: list[FeedbackItem]
+
+
+class SurveyResults(BaseModel):
+    survey: SurveyOut
+    start: date
+    end: date = Field(description="exclusive")
+    weeks: int
+    headline: Headline | None
+    response_rate: ResponseRate
+    trend: list[TrendWeek]
+    distribution: list[ScoreBar]
+    touchpoints: list[TouchpointResult]
+    live: LiveFeed
+
+
+class NpsGroup(enum.StrEnum):
+    promoter = "promoter"
+    passive = "passive"
+    detractor = "detractor"
+
+
+class CommentFilter(BaseModel):
+    """Which free-text answers the comments page lists; every criterion is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    survey_id: int | None = None
+    score_min: int | None = Field(default=None, ge=0, le=10)
+    score_max: int | None = Field(default=None, ge=0, le=10)
+    group: NpsGroup | None = Field(default=None, description="NPS group: a score range")
+    touchpoint_id: int | None = None
+    agent_id: int | None = None
+    language: str | None = Field(default=None, max_length=8)
+
+
+class CommentPage(BaseModel):
+    items: list[FeedbackItem]
+    page: int
+    page_size: int
+    has_next: bool
+    stamp: str
+    surveys: list[tuple[int, str]]
+    touchpoints: list[tuple[int, str]]
+    agents: list[tuple[int, str]]

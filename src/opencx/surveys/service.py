@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -16,12 +17,14 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from opencx import jobs
+from opencx.analytics import service as analytics
 from opencx.auth import service as auth
 from opencx.commerce import service as commerce
 from opencx.commerce.interactions import CommerceInteraction, register_interaction_handler
 from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
 from opencx.customers.models import ConsentChannel, ConsentPurpose, IdentityKind
+from opencx.customers.schemas import display_name
 from opencx.customers.timeline import TimelineEntry, register_timeline_source
 from opencx.db import utcnow
 from opencx.errors import Conflict, InvalidInput, NotFound
@@ -40,15 +43,29 @@ from opencx.surveys.models import (
     SurveyVersion,
 )
 from opencx.surveys.schemas import (
+    CommentFilter,
+    CommentPage,
+    FeedbackItem,
+    Headline,
     InteractionIn,
     InvitationIn,
     InvitationOut,
+    LiveFeed,
+    NpsGroup,
     QuestionIn,
     QuestionKind,
     ResponseOut,
+    ResponseRate,
+    ScoreBar,
+    ShowIf,
     SkippedSurvey,
+    SurveyEditIn,
     SurveyIn,
     SurveyOut,
+    SurveyOverview,
+    SurveyResults,
+    TouchpointResult,
+    TrendWeek,
     TriggerReport,
     survey_language,
 )
@@ -848,6 +865,8 @@ class QuestionView:
     low_label: str = ""
     high_label: str = ""
     options: list[tuple[str, str]] = field(default_factory=list)
+    # In a preview: when a question with a show-if appears ("shown when score <= 6").
+    condition: str = ""
 
 
 @dataclass
@@ -862,6 +881,8 @@ class SurveyPage:
     # Questions the respondent still has to see or answer before the survey is done.
     pending: bool
     missing: list[str] = field(default_factory=list)
+    # Set on the team's preview of a version: the form shows every question and sends nothing.
+    preview: SurveyOut | None = None
 
 
 def _invitation_for_token(session: Session, token: str, now: datetime) -> SurveyInvitation:
@@ -1258,3 +1279,456 @@ register_interaction_handler("surveys", _invite_after_commerce)
 register_timeline_source("feedback", _feedback_timeline)
 register_export_source("surveys", _export_feedback)
 register_erasure_hook("surveys", _erase_feedback_text)
+
+
+# ---- the CX team's pages: builder, preview, results, comments -------------------------------
+
+RESULT_WEEKS = (4, 12, 26, 52)
+DEFAULT_RESULT_WEEKS = 12
+LIVE_ITEMS = 10
+NPS_GROUPS = {
+    NpsGroup.detractor: (0, 6),
+    NpsGroup.passive: (7, 8),
+    NpsGroup.promoter: (9, 10),
+}
+
+
+def edit_survey(session: Session, *, org_id: int, survey_id: int, data: SurveyEditIn) -> SurveyOut:
+    """Save the builder: name and trigger, and the questions through `update_survey_questions`.
+
+    Unchanged questions start no new version, so renaming a live survey keeps its version.
+    Everything is checked before anything changes.
+    """
+    survey = _get_survey(session, org_id=org_id, survey_id=survey_id)
+    _check_questions(data.questions)
+    if _dump(data.questions) != _newest_version(session, survey).questions:
+        update_survey_questions(
+            session, org_id=org_id, survey_id=survey_id, questions=data.questions
+        )
+    survey.name = data.name
+    survey.trigger = data.trigger
+    session.flush()
+    return _survey_out(session, survey)
+
+
+def _condition_note(condition: ShowIf | None) -> str:
+    if condition is None:
+        return ""
+    if condition.any_of is not None:
+        return f"shown when {condition.question} is {' or '.join(condition.any_of)}"
+    if condition.at_least is not None and condition.at_most is not None:
+        return f"shown when {condition.question} is {condition.at_least} to {condition.at_most}"
+    if condition.at_most is not None:
+        return f"shown when {condition.question} <= {condition.at_most}"
+    return f"shown when {condition.question} >= {condition.at_least}"
+
+
+def get_survey_preview(
+    session: Session, *, org_id: int, survey_id: int, language: str
+) -> SurveyPage:
+    """The public page of the newest version (draft or published) in a language, every question
+    shown, those with a show-if marked with their condition; no invitation is involved."""
+    survey = _get_survey(session, org_id=org_id, survey_id=survey_id)
+    language = survey_language(language)
+    views = []
+    for question in _questions(_newest_version(session, survey)):
+        view = _view(question, language, None)
+        view.condition = _condition_note(question.show_if)
+        views.append(view)
+    return SurveyPage(
+        token="",
+        language=language,
+        survey_name=survey.name,
+        questions=views,
+        completed=False,
+        pending=True,
+        preview=_survey_out(session, survey),
+    )
+
+
+def result_period(weeks: int, now: datetime | None = None) -> tuple[date, date]:
+    """The last `weeks` ISO weeks up to today (UTC): [Monday of the first, tomorrow)."""
+    today = (now or utcnow()).astimezone(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=weeks - 1), today + timedelta(days=1)
+
+
+def _figure(kind: SurveyKind, responses: int, first: int, second: int) -> tuple[float, ...]:
+    """(value, low, high) of NPS (promoters, detractors), CSAT % (satisfied) or a mean (sums)."""
+    if kind is SurveyKind.nps:
+        low, high = analytics.nps_interval(first, second, responses)
+        return 100 * (first - second) / responses, low, high
+    if kind is SurveyKind.csat:
+        low, high = analytics.share_interval(first, responses)
+        return 100 * first / responses, 100 * low, 100 * high
+    bounds = analytics.mean_interval(responses, first, second)
+    return (first / responses, *(bounds or (math.nan, math.nan)))
+
+
+HEADLINE_LABELS = {
+    SurveyKind.nps: ("NPS", ""),
+    SurveyKind.csat: ("CSAT", "%"),
+    SurveyKind.ces: ("CES", ""),
+    SurveyKind.custom: ("Mean score", ""),
+}
+
+
+def _headline(kind: SurveyKind, counts: dict[int, int]) -> Headline | None:
+    responses = sum(counts.values())
+    if not responses:
+        return None
+    if kind is SurveyKind.nps:
+        first = sum(n for score, n in counts.items() if score >= 9)
+        second = sum(n for score, n in counts.items() if score <= 6)
+    elif kind is SurveyKind.csat:
+        first, second = sum(n for score, n in counts.items() if score >= 4), 0
+    else:
+        first = sum(score * n for score, n in counts.items())
+        second = sum(score * score * n for score, n in counts.items())
+    value, low, high = _figure(kind, responses, first, second)
+    label, unit = HEADLINE_LABELS[kind]
+    return Headline(
+        label=label,
+        value=value,
+        low=None if math.isnan(low) else low,
+        high=None if math.isnan(high) else high,
+        responses=responses,
+        unit=unit,
+    )
+
+
+def _response_counts(session: Session, *, org_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(SurveyResponse.survey_id, func.count())
+        .where(SurveyResponse.org_id == org_id)
+        .group_by(SurveyResponse.survey_id)
+    ).all()
+    return {survey_id: count for survey_id, count in rows}
+
+
+def list_survey_overviews(
+    session: Session, *, org_id: int, weeks: int = DEFAULT_RESULT_WEEKS, now: datetime | None = None
+) -> list[SurveyOverview]:
+    """Every survey with its stored responses and its headline figure over the last weeks."""
+    start, end = result_period(weeks, now)
+    counts: dict[int, dict[int, int]] = {}
+    for row in analytics.compute_score_distribution_per_survey(org_id=org_id, start=start, end=end):
+        counts.setdefault(row.survey_id, {})[row.score] = row.responses
+    stored = _response_counts(session, org_id=org_id)
+    return [
+        SurveyOverview(
+            survey=survey,
+            responses=stored.get(survey.id, 0),
+            headline=_headline(survey.kind, counts.get(survey.id, {})),
+        )
+        for survey in list_surveys(session, org_id=org_id)
+    ]
+
+
+def _kind_rows(
+    kind: SurveyKind, *, org_id: int, survey_id: int, start: date, end: date
+) -> list[tuple[date, int | None, int, int, int]]:
+    """(week, touchpoint, responses, first, second) from the kind's per-touchpoint metric."""
+    if kind is SurveyKind.nps:
+        return [
+            (r.week_start, r.touchpoint_id, r.responses, r.promoters, r.detractors)
+            for r in analytics.compute_nps_per_touchpoint_per_week(
+                org_id=org_id, start=start, end=end, survey_id=survey_id
+            )
+        ]
+    if kind is SurveyKind.csat:
+        return [
+            (r.week_start, r.touchpoint_id, r.responses, r.satisfied, 0)
+            for r in analytics.compute_csat_per_touchpoint_per_week(
+                org_id=org_id, start=start, end=end, survey_id=survey_id
+            )
+        ]
+    if kind is SurveyKind.ces:
+        return [
+            (r.week_start, r.touchpoint_id, r.responses, r.score_sum, r.score_square_sum)
+            for r in analytics.compute_ces_per_touchpoint_per_week(
+                org_id=org_id, start=start, end=end, survey_id=survey_id
+            )
+        ]
+    return []
+
+
+def _summed(
+    rows: list[tuple[date, int | None, int, int, int]], by: int
+) -> dict[Any, tuple[int, int, int]]:
+    totals: dict[Any, tuple[int, int, int]] = {}
+    for row in rows:
+        n, first, second = totals.get(row[by], (0, 0, 0))
+        totals[row[by]] = (n + row[2], first + row[3], second + row[4])
+    return totals
+
+
+def _bounds(low: float, high: float) -> tuple[float | None, float | None]:
+    return (None, None) if math.isnan(low) else (low, high)
+
+
+def _score_group(kind: SurveyKind, score: int) -> str:
+    if kind is SurveyKind.nps:
+        return next(group.value for group, (a, b) in NPS_GROUPS.items() if a <= score <= b)
+    cuts = {SurveyKind.csat: (2, 3), SurveyKind.ces: (3, 4)}.get(kind)
+    if cuts is None:
+        return ""
+    return "low" if score <= cuts[0] else "neutral" if score <= cuts[1] else "high"
+
+
+def get_survey_results(
+    session: Session,
+    *,
+    org_id: int,
+    survey_id: int,
+    weeks: int = DEFAULT_RESULT_WEEKS,
+    now: datetime | None = None,
+) -> SurveyResults:
+    """A survey's headline, response rate, weekly trend, score distribution and touchpoints
+    over the last weeks (from the analytics store), and its newest responses (operational)."""
+    if weeks not in RESULT_WEEKS:
+        raise InvalidInput("weeks", f"must be one of {', '.join(map(str, RESULT_WEEKS))}")
+    survey = get_survey(session, org_id=org_id, survey_id=survey_id)
+    start, end = result_period(weeks, now)
+    counts = {
+        row.score: row.responses
+        for row in analytics.compute_score_distribution_per_survey(
+            org_id=org_id, start=start, end=end, survey_id=survey_id
+        )
+    }
+    rating = next((q for q in survey.questions if q.kind is QuestionKind.rating), None)
+    scale = range(rating.scale_min, rating.scale_max + 1) if rating is not None else range(0)
+    distribution = [
+        ScoreBar(
+            score=score, responses=counts.get(score, 0), group=_score_group(survey.kind, score)
+        )
+        for score in sorted(set(scale) | set(counts))
+    ]
+    rows = _kind_rows(survey.kind, org_id=org_id, survey_id=survey_id, start=start, end=end)
+    trend = []
+    for week, (n, first, second) in sorted(_summed(rows, 0).items()):
+        value, *bounds = _figure(survey.kind, n, first, second)
+        low_or_none, high_or_none = _bounds(*bounds)
+        trend.append(
+            TrendWeek(week_start=week, responses=n, value=value, low=low_or_none, high=high_or_none)
+        )
+    names = {t.id: t.name for t in journeys.list_touchpoints(session, org_id=org_id)}
+    touchpoints = []
+    for touchpoint_id, (n, first, second) in _summed(rows, 1).items():
+        value, *bounds = _figure(survey.kind, n, first, second)
+        low_or_none, high_or_none = _bounds(*bounds)
+        touchpoints.append(
+            TouchpointResult(
+                touchpoint_id=touchpoint_id,
+                name=names.get(touchpoint_id, "—") if touchpoint_id else "No touchpoint",
+                responses=n,
+                value=value,
+                low=low_or_none,
+                high=high_or_none,
+            )
+        )
+    touchpoints.sort(key=lambda t: -t.responses)
+    rates = analytics.compute_response_rate_per_touchpoint_per_week(
+        org_id=org_id, start=start, end=end, survey_id=survey_id
+    )
+    invited, answered = sum(r.invitations for r in rates), sum(r.responses for r in rates)
+    low, high = analytics.share_interval(answered, invited) if invited else (None, None)
+    return SurveyResults(
+        survey=survey,
+        start=start,
+        end=end,
+        weeks=weeks,
+        headline=_headline(survey.kind, counts),
+        response_rate=ResponseRate(
+            invitations=invited,
+            responses=answered,
+            rate=answered / invited if invited else None,
+            low=low,
+            high=high,
+        ),
+        trend=trend,
+        distribution=distribution,
+        touchpoints=touchpoints,
+        live=_live_feed(session, org_id=org_id, filters=CommentFilter(survey_id=survey_id)),
+    )
+
+
+def _feedback_filter(org_id: int, filters: CommentFilter) -> list[Any]:
+    where: list[Any] = [SurveyResponse.org_id == org_id]
+    low, high = filters.score_min, filters.score_max
+    if filters.group is not None:
+        group_low, group_high = NPS_GROUPS[filters.group]
+        low = group_low if low is None else max(low, group_low)
+        high = group_high if high is None else min(high, group_high)
+    for column, value in (
+        (SurveyResponse.survey_id, filters.survey_id),
+        (SurveyResponse.touchpoint_id, filters.touchpoint_id),
+        (SurveyResponse.agent_id, filters.agent_id),
+        (SurveyResponse.language, filters.language),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if low is not None:
+        where.append(SurveyResponse.score >= low)
+    if high is not None:
+        where.append(SurveyResponse.score <= high)
+    return where
+
+
+def _feedback_stamp(session: Session, where: list[Any]) -> str:
+    count, newest_id, newest_update = session.execute(
+        select(
+            func.count(), func.max(SurveyResponse.id), func.max(SurveyResponse.updated_at)
+        ).where(*where)
+    ).one()
+    moment = "" if newest_update is None else newest_update.isoformat()
+    return f"{count}.{newest_id or 0}.{moment}"
+
+
+class _FeedbackReader:
+    """Turns responses into FeedbackItems, loading names and question texts once per request."""
+
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session = session
+        self.org_id = org_id
+        self.surveys = {
+            s.id: s.name for s in session.scalars(select(Survey).where(Survey.org_id == org_id))
+        }
+        self.touchpoints = {t.id: t.name for t in journeys.list_touchpoints(session, org_id=org_id)}
+        self.agents = {u.id: u.name for u in auth.list_users(session, org_id=org_id)}
+        self._texts: dict[int, dict[str, str]] = {}
+        self._customers: dict[int, str] = {}
+
+    def free_text(self, version_id: int) -> dict[str, str]:
+        """The free-text questions of a version: key -> English text."""
+        if version_id not in self._texts:
+            version = self.session.scalars(
+                select(SurveyVersion).where(
+                    SurveyVersion.org_id == self.org_id, SurveyVersion.id == version_id
+                )
+            ).one()
+            self._texts[version_id] = {
+                q.key: q.text.en for q in _questions(version) if q.kind is QuestionKind.free_text
+            }
+        return self._texts[version_id]
+
+    def comments(self, response: SurveyResponse) -> list[tuple[str, str]]:
+        texts = self.free_text(response.version_id)
+        return [
+            (texts[key], value)
+            for key, value in response.answers.items()
+            if key in texts and isinstance(value, str) and value.strip()
+        ]
+
+    def customer_name(self, customer_id: int | None) -> str:
+        if customer_id is None:
+            return "—"
+        if customer_id not in self._customers:
+            customer = customers.get_customer(
+                self.session, org_id=self.org_id, customer_id=customer_id
+            )
+            self._customers[customer_id] = display_name(
+                customer.id, customer.first_name, customer.last_name, customer.erased_at
+            )
+        return self._customers[customer_id]
+
+    def item(self, response: SurveyResponse, comments: list[tuple[str, str]]) -> FeedbackItem:
+        return FeedbackItem(
+            response_id=response.id,
+            survey_id=response.survey_id,
+            survey_name=self.surveys.get(response.survey_id, ""),
+            kind=response.kind,
+            score=response.score,
+            completed=response.completed,
+            customer_id=response.customer_id,
+            customer_name=self.customer_name(response.customer_id),
+            touchpoint_id=response.touchpoint_id,
+            touchpoint_name=self.touchpoints.get(response.touchpoint_id or 0, "—"),
+            agent_id=response.agent_id,
+            agent_name=self.agents.get(response.agent_id or 0, "—"),
+            language=response.language,
+            submitted_at=response.submitted_at,
+            comments=comments,
+        )
+
+
+def _newest_first(where: list[Any]) -> Any:
+    return (
+        select(SurveyResponse)
+        .where(*where)
+        .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
+    )
+
+
+def _live_feed(session: Session, *, org_id: int, filters: CommentFilter) -> LiveFeed:
+    where = _feedback_filter(org_id, filters)
+    reader = _FeedbackReader(session, org_id)
+    responses = session.scalars(_newest_first(where).limit(LIVE_ITEMS)).all()
+    stamp = _feedback_stamp(session, where)
+    return LiveFeed(
+        stamp=stamp,
+        responses=int(stamp.split(".")[0]),
+        items=[reader.item(r, reader.comments(r)) for r in responses],
+    )
+
+
+def poll_survey_responses(
+    session: Session, *, org_id: int, survey_id: int, stamp: str
+) -> LiveFeed | None:
+    """A survey's newest responses, or None when nothing changed since `stamp` (a cheap check)."""
+    _get_survey(session, org_id=org_id, survey_id=survey_id)
+    filters = CommentFilter(survey_id=survey_id)
+    if _feedback_stamp(session, _feedback_filter(org_id, filters)) == stamp:
+        return None
+    return _live_feed(session, org_id=org_id, filters=filters)
+
+
+def list_comments(
+    session: Session,
+    *,
+    org_id: int,
+    filters: CommentFilter,
+    page: int = 1,
+    page_size: int = 25,
+) -> CommentPage:
+    """Free-text answers across surveys, newest first, with score, customer and source.
+
+    Which answers are free text depends on each response's version, so rows are read newest
+    first and kept when they hold text, until the page (and one more, for "next") is full.
+    """
+    if page < 1:
+        raise InvalidInput("page", "must be 1 or more")
+    if filters.survey_id is not None:
+        _get_survey(session, org_id=org_id, survey_id=filters.survey_id)
+    where = _feedback_filter(org_id, filters)
+    reader = _FeedbackReader(session, org_id)
+    skip, items = (page - 1) * page_size, []
+    for response in session.scalars(_newest_first(where).execution_options(yield_per=500)):
+        comments = reader.comments(response)
+        if not comments:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        items.append(reader.item(response, comments))
+        if len(items) > page_size:
+            break
+    return CommentPage(
+        items=items[:page_size],
+        page=page,
+        page_size=page_size,
+        has_next=len(items) > page_size,
+        stamp=_feedback_stamp(session, where),
+        surveys=sorted(((i, n) for i, n in reader.surveys.items()), key=lambda s: s[1].lower()),
+        touchpoints=sorted(reader.touchpoints.items(), key=lambda t: t[1].lower()),
+        agents=sorted(reader.agents.items(), key=lambda a: a[1].lower()),
+    )
+
+
+def poll_comments(
+    session: Session, *, org_id: int, filters: CommentFilter, stamp: str, page_size: int = 25
+) -> CommentPage | None:
+    """The first page of comments, or None when no matching response changed since `stamp`."""
+    if _feedback_stamp(session, _feedback_filter(org_id, filters)) == stamp:
+        return None
+    return list_comments(session, org_id=org_id, filters=filters, page_size=page_size)

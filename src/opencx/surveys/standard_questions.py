@@ -95,3 +95,20 @@ STANDARD_QUESTIONS: dict[SurveyKind, list[QuestionIn]] = {
         _why(),
     ],
 }
+
+# The first question of a custom survey made in the builder, for the team to change.
+CUSTOM_STARTER: list[QuestionIn] = [
+    QuestionIn(
+        key="rating",
+        kind=QuestionKind.rating,
+        required=True,
+        scale_min=1,
+        scale_max=5,
+        text=LocalizedText(
+            en="How was your experience?",
+            nl="Hoe was uw ervaring?",
+            pl="Jak oceniasz swoje doświadczenie?",
+        ),
+    ),
+    _why(),
+]

@@ -24,7 +24,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Overview", "/", True),
     ("Customers", "/customers", True),
     ("Inbox", "/inbox", False),
-    ("Surveys", "/surveys", False),
+    ("Surveys", "/surveys", True),
     ("Journeys", "/journeys", False),
     ("Insights", "/insights", False),
     ("Quality", "/quality", False),
