@@ -39,18 +39,18 @@ class AgentSpec:
 # Customers are served in their language: Dutch (NL and Flemish), Polish, English (UK and Belgium).
 DEMO_TEAMS = {
     "service-nl": (
-        AgentSpec("agent.nl@noordwind.example", "Daan Bakker", 45, 0.25),
-        AgentSpec("agent.nl2@noordwind.example", "Fleur Dekker", 40, -0.15),
+        AgentSpec("agent.nl@noordwind.example", "Daan Bakker", 45, 0.4),
+        AgentSpec("agent.nl2@noordwind.example", "Fleur Dekker", 40, -0.35),
         AgentSpec("lead.nl@noordwind.example", "Marloes Kuipers", 15, 0.2, lead=True),
     ),
     "service-pl": (
-        AgentSpec("agent@noordwind.example", "Agnieszka Nowak", 50, 0.35),
-        AgentSpec("agent.pl@noordwind.example", "Tomasz Wróbel", 38, -0.2),
+        AgentSpec("agent@noordwind.example", "Agnieszka Nowak", 50, 0.45),
+        AgentSpec("agent.pl@noordwind.example", "Tomasz Wróbel", 38, -0.4),
         AgentSpec("lead.pl@noordwind.example", "Katarzyna Zielińska", 12, 0.15, lead=True),
     ),
     "service-uk": (
-        AgentSpec("agent.uk@noordwind.example", "Priya Shah", 52, 0.1),
-        AgentSpec("agent.uk2@noordwind.example", "Callum Reid", 48, -0.3),
+        AgentSpec("agent.uk@noordwind.example", "Priya Shah", 52, 0.3),
+        AgentSpec("agent.uk2@noordwind.example", "Callum Reid", 48, -0.45),
     ),
 }
 

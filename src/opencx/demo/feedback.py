@@ -114,6 +114,9 @@ class DemoInvitation(NamedTuple):
     order: str | None  # the order's external id
     agent: str | None  # the agent's email (a demo user)
     team: str | None
+    # What happened: on_time, late, very_late, story, problem (deliveries); question, complaint,
+    # late_delivery, where_is_order (service); checkout; loyal, regular, unhappy (relationship).
+    situation: str
     answers: tuple[DemoAnswer, ...]  # the submits in order; none: never answered
 
 
@@ -473,6 +476,7 @@ class _FeedbackBuilder:
                     candidate.order,
                     candidate.agent.email if candidate.agent else None,
                     candidate.team,
+                    candidate.situation,
                     self._answers(candidate),
                 )
             )
