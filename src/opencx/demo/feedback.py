@@ -7,10 +7,11 @@ planted story), a CSAT when a service contact is resolved (credited to the agent
 after some web checkouts, and a relationship NPS each quarter.
 
 The plan mirrors the survey rules (consent to surveys by email at the moment of the invitation;
-one invitation per customer per `SURVEY_THROTTLE_DAYS`, the demo organization's
-`survey_throttle_days`: a transactional program's contact rule, shorter than the service's default
-of 30), so that every planned invitation is one the service accepts. The load still goes through the service, which
-checks every rule again; a refusal there stops the load as a bug of this plan.
+one invitation per customer per `SURVEY_THROTTLE_DAYS`, the demo organization's setting
+`survey_throttle_days`: a transactional program's contact rule, shorter than the service's
+default of 30), so that every planned invitation is one the service accepts. The load still goes
+through the service, which checks every rule again; a refusal there stops the load as a bug of
+this plan.
 """
 
 from __future__ import annotations
@@ -139,8 +140,6 @@ class _Candidate:
 
 @dataclass
 class _OrderFacts:
-    customer: int
-    placed_at: datetime
     skus: list[str]
     # carrier -> (promised, delivered or None, story delay)
     deliveries: dict[str, tuple[datetime, datetime | None, bool]] = field(default_factory=dict)
@@ -168,7 +167,6 @@ class _FeedbackBuilder:
         self.orders: dict[str, _OrderFacts] = {}
         self.problems: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
         self.unhappy: dict[int, list[datetime]] = defaultdict(list)
-        self.story_customers: dict[int, list[datetime]] = defaultdict(list)
         self.order_times: dict[int, list[datetime]] = defaultdict(list)
 
     # -- what happened ------------------------------------------------------------------------
@@ -176,12 +174,13 @@ class _FeedbackBuilder:
     def _index_orders(self) -> None:
         for order in self.world.orders:
             row = order.row
-            facts = _OrderFacts(order.customer, row["placed_at"], [x["sku"] for x in row["lines"]])
+            facts = _OrderFacts([line["sku"] for line in row["lines"]])
             for delivery in row["deliveries"]:
                 history = delivery["status_history"]
                 delivered = next(
                     (h["occurred_at"] for h in history if h["status"] == "delivered"), None
                 )
+                # the delay note of the planted story (world.STORY_DELAY_NOTE)
                 story = any(h["note"].startswith("Supplier backlog") for h in history)
                 facts.deliveries[delivery["carrier"]] = (delivery["promised_at"], delivered, story)
             self.orders[row["external_id"]] = facts
@@ -204,8 +203,10 @@ class _FeedbackBuilder:
                 continue
             if props.get("reason") in PROBLEM_REASONS:
                 self.problems[props["order_id"]].append((event.timestamp, props["reason"]))
-            if props.get("intent") == "complaint" or (
-                event.type == "review" and props["rating"] <= 2
+            if (
+                props.get("intent") == "complaint"
+                or (event.type == "review" and props["rating"] <= 2)
+                or (event.type == "delivery_delivered" and props["days_late"])
             ):
                 self.unhappy[event.customer].append(event.timestamp)
         found: list[_Candidate] = []
@@ -252,7 +253,6 @@ class _FeedbackBuilder:
         )
         if story and days_late:
             situation = "story"
-            self.story_customers[customer].append(at)
         elif problem:
             situation = "problem"
         elif days_late >= 4:
@@ -261,8 +261,6 @@ class _FeedbackBuilder:
             situation = "late"
         else:
             situation = "on_time"
-        if days_late:
-            self.unhappy[customer].append(at)
         return _Candidate(
             at,
             "delivery",
