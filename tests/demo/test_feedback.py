@@ -119,7 +119,7 @@ def test_service_csat_follows_the_contact_and_the_agent(full_world: DemoWorld) -
         by_agent[invitation.agent or ""].append(score(invitation) >= 4)
     share = {k: sum(v) / len(v) for k, v in satisfied.items()}
     # then complaints leave customers less satisfied than questions
-    assert share["complaint"] < share["question"] - 0.2
+    assert share["complaint"] < share["question"] - 0.15
     # and every answer is credited to an agent of the customer's language's team
     assert all(i.agent and i.team for i in service)
     assert {i.team for i in service} == {"service-nl", "service-pl", "service-uk"}

@@ -1095,7 +1095,6 @@ SURVEY_WHY = {
                      "{p_the} arrived exactly when you said it would.",
                      "Smooth from ordering to delivery.", "Quick delivery, everything well packed.",
                      "Clear updates about the delivery time, no waiting around.",
-                     "The delivery team carried {p_my} in and took the packaging away.",
                      "Easy ordering and fast delivery, exactly as promised."],
             "mid": ["Delivery was fine, nothing special.",
                     "Arrived on time, but the delivery window was very wide.",
@@ -1103,9 +1102,11 @@ SURVEY_WHY = {
                     "All fine, although the tracking updates were a bit vague.",
                     "OK, but I had to stay home the whole day for {p_the}."],
             "bad": ["The delivery window was a whole day and nobody called ahead.",
-                    "The drivers left {p_my} in the hallway instead of bringing it in.",
                     "Far too expensive for what you get.",
                     "Nobody told me when it would come, I had to check the website myself."],
+            # two-person home delivery only
+            "good_bulky": ["The delivery team carried {p_my} in and took the packaging away."],
+            "bad_bulky": ["The drivers left {p_my} in the hallway instead of bringing it in."],
         },
         "delivery_late": {
             "good": ["It came a bit later than planned, but you kept me informed.",
@@ -1195,7 +1196,6 @@ SURVEY_WHY = {
                      "Van bestellen tot bezorgen ging alles soepel.",
                      "Snelle levering, alles goed verpakt.",
                      "Duidelijke berichten over het tijdvak, geen gewacht.",
-                     "De bezorgers zetten {p_my} netjes binnen en namen het karton mee.",
                      "Makkelijk besteld en snel geleverd, precies zoals beloofd."],
             "mid": ["Levering was prima, niets bijzonders.",
                     "Op tijd, maar het tijdvak was erg ruim.",
@@ -1203,9 +1203,11 @@ SURVEY_WHY = {
                     "Alles goed, al waren de track & trace berichten wat vaag.",
                     "Prima, maar ik moest de hele dag thuisblijven voor {p_the}."],
             "bad": ["Het tijdvak was een hele dag en niemand belde vooraf.",
-                    "De bezorgers lieten {p_my} in de gang staan in plaats van het binnen te zetten.",
                     "Veel te duur voor wat je krijgt.",
                     "Niemand liet weten wanneer het kwam, ik moest zelf op de site kijken."],
+            # two-person home delivery only
+            "good_bulky": ["De bezorgers zetten {p_my} netjes binnen en namen het karton mee."],
+            "bad_bulky": ["De bezorgers lieten {p_my} in de gang staan in plaats van het binnen te zetten."],
         },
         "delivery_late": {
             "good": ["Het kwam wat later dan gepland, maar jullie hielden me op de hoogte.",
@@ -1299,7 +1301,6 @@ SURVEY_WHY = {
                      "Od zamówienia do dostawy wszystko bez problemów.",
                      "Szybka dostawa, wszystko dobrze zapakowane.",
                      "Jasne informacje o godzinie dostawy, bez czekania.",
-                     "Kurierzy wnieśli {p_acc} do mieszkania i zabrali kartony.",
                      "Łatwe zamówienie i szybka dostawa, tak jak obiecano."],
             "mid": ["Dostawa w porządku, nic szczególnego.",
                     "Na czas, ale okno dostawy było bardzo szerokie.",
@@ -1307,9 +1308,11 @@ SURVEY_WHY = {
                     "Wszystko ok, choć informacje o przesyłce były dość ogólne.",
                     "Ok, ale przez dostawę {p_gen} musiał{em} siedzieć w domu cały dzień."],
             "bad": ["Okno dostawy to cały dzień i nikt nie zadzwonił wcześniej.",
-                    "Kurierzy zostawili {p_acc} na klatce schodowej zamiast wnieść do środka.",
                     "Zdecydowanie za drogo jak na to, co się dostaje.",
                     "Nikt nie dał znać, kiedy będzie dostawa, musiał{em} sprawdzać na stronie."],
+            # two-person home delivery only
+            "good_bulky": ["Kurierzy wnieśli {p_acc} do mieszkania i zabrali kartony."],
+            "bad_bulky": ["Kurierzy zostawili {p_acc} na klatce schodowej zamiast wnieść do środka."],
         },
         "delivery_late": {
             "good": ["Trochę później niż planowano, ale na bieżąco informowaliście.",
@@ -1509,7 +1512,7 @@ def write_survey_why(
         rng, writer, product, days_late=days_late, promised_on=promised_on, agent=agent, via=via
     )
     table = SURVEY_WHY[lang][about]
-    pool = table[band]
+    pool = table[band] + (table.get(f"{band}_bulky", []) if product and product.bulky else [])
     if not agent:
         pool = [p for p in pool if "{agent}" not in p] or pool
     picked = rng.sample(pool, k=min(len(pool), rng.choice((1, 1, 2))))
