@@ -9,7 +9,8 @@ from decimal import Decimal
 ORGANIZATION_NAME = "Noordwind Home & Living"
 ORGANIZATION_SLUG = "demo"
 DEMO_PASSWORD = "noordwind-demo"
-# (email, name, role): one user per role, so every screen can be tried as every role.
+# (email, name, role): every role, so every screen can be tried as every role, and the service
+# agents and team leads of DEMO_TEAMS, so CSAT per agent and team compares several people.
 DEMO_USERS = (
     ("admin@noordwind.example", "Sanne de Vries", "admin"),
     ("manager@noordwind.example", "Pieter Janssens", "manager"),
