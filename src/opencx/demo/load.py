@@ -1,4 +1,4 @@
-"""Load a demo world through the domain services: one transaction per phase, in bulk where possible."""
+"""Load a demo world through the domain services: one transaction per phase, bulk where possible."""
 
 from __future__ import annotations
 
