@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,13 +32,16 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def create_organization(session: Session, *, name: str, slug: str | None = None) -> Organization:
+def create_organization(
+    session: Session, *, name: str, slug: str | None = None, settings: dict[str, Any] | None = None
+) -> Organization:
+    """A new organization (tenant); `settings` such as survey_throttle_days, default none."""
     slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if not slug:
         raise InvalidInput("slug", "must contain letters or digits")
     if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
         raise Conflict(f"organization slug {slug!r} is taken")
-    org = Organization(name=name, slug=slug, settings={})
+    org = Organization(name=name, slug=slug, settings=dict(settings or {}))
     session.add(org)
     session.flush()
     return org

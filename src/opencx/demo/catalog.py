@@ -9,14 +9,51 @@ from decimal import Decimal
 ORGANIZATION_NAME = "Noordwind Home & Living"
 ORGANIZATION_SLUG = "demo"
 DEMO_PASSWORD = "noordwind-demo"
-# (email, name, role): one user per role, so every screen can be tried as every role.
+# (email, name, role): every role, so every screen can be tried as every role, and the service
+# agents and team leads of DEMO_TEAMS, so CSAT per agent and team compares several people.
 DEMO_USERS = (
     ("admin@noordwind.example", "Sanne de Vries", "admin"),
     ("manager@noordwind.example", "Pieter Janssens", "manager"),
     ("agent@noordwind.example", "Agnieszka Nowak", "agent"),
     ("agent.nl@noordwind.example", "Daan Bakker", "agent"),
     ("analyst@noordwind.example", "Oliver Hughes", "analyst"),
+    ("agent.pl@noordwind.example", "Tomasz Wróbel", "agent"),
+    ("agent.nl2@noordwind.example", "Fleur Dekker", "agent"),
+    ("agent.uk@noordwind.example", "Priya Shah", "agent"),
+    ("agent.uk2@noordwind.example", "Callum Reid", "agent"),
+    ("lead.nl@noordwind.example", "Marloes Kuipers", "manager"),
+    ("lead.pl@noordwind.example", "Katarzyna Zielińska", "manager"),
 )
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A service agent of the demo: who answers which customers, and how well."""
+
+    email: str
+    name: str
+    share: float  # of the team's contacts
+    skill: float  # chance of one point more (positive) or less (negative) on a CSAT score
+    lead: bool = False  # team leads take a larger share of complaints (escalations)
+
+
+# Customers are served in their language: Dutch (NL and Flemish), Polish, English (UK and Belgium).
+DEMO_TEAMS = {
+    "service-nl": (
+        AgentSpec("agent.nl@noordwind.example", "Daan Bakker", 45, 0.4),
+        AgentSpec("agent.nl2@noordwind.example", "Fleur Dekker", 40, -0.35),
+        AgentSpec("lead.nl@noordwind.example", "Marloes Kuipers", 15, 0.2, lead=True),
+    ),
+    "service-pl": (
+        AgentSpec("agent@noordwind.example", "Agnieszka Nowak", 50, 0.45),
+        AgentSpec("agent.pl@noordwind.example", "Tomasz Wróbel", 38, -0.4),
+        AgentSpec("lead.pl@noordwind.example", "Katarzyna Zielińska", 12, 0.15, lead=True),
+    ),
+    "service-uk": (
+        AgentSpec("agent.uk@noordwind.example", "Priya Shah", 52, 0.3),
+        AgentSpec("agent.uk2@noordwind.example", "Callum Reid", 48, -0.45),
+    ),
+}
 
 COUNTRY_WEIGHTS = {"NL": 40, "BE": 15, "PL": 25, "GB": 20}
 CURRENCY = {"NL": "EUR", "BE": "EUR", "PL": "PLN", "GB": "GBP"}

@@ -1,4 +1,4 @@
-"""Load a demo world through the domain services: one transaction per phase, bulk calls only."""
+"""Load a demo world through the domain services: one transaction per phase, bulk where possible."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.commerce import service as commerce_service
@@ -15,11 +17,14 @@ from opencx.commerce.schemas import ProductIn
 from opencx.customers import service as customers_service
 from opencx.db import session_scope
 from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME, ORGANIZATION_SLUG
+from opencx.demo.feedback import DEMO_SURVEYS, SURVEY_THROTTLE_DAYS, VALID_DAYS
 from opencx.demo.world import DemoWorld
 from opencx.ingestion import ImportReport
 from opencx.journeys import service as journeys_service
 from opencx.journeys.schemas import TouchpointIn
 from opencx.settings import get_settings
+from opencx.surveys import service as surveys_service
+from opencx.surveys.schemas import InteractionIn, InvitationIn, SurveyIn
 
 ORDER_BATCH = 5_000
 
@@ -61,7 +66,10 @@ def load_world(
 
     with phase("organization and users") as session:
         org = auth_service.create_organization(
-            session, name=ORGANIZATION_NAME, slug=ORGANIZATION_SLUG
+            session,
+            name=ORGANIZATION_NAME,
+            slug=ORGANIZATION_SLUG,
+            settings={surveys_service.THROTTLE_SETTING: SURVEY_THROTTLE_DAYS},
         )
         for email, name, role in DEMO_USERS:
             auth_service.create_user(
@@ -75,7 +83,10 @@ def load_world(
         products = [ProductIn.model_validate(p) for p in world.products]
         commerce_service.upsert_products(session, org_id=org_id, products=products)
         touchpoints = [TouchpointIn.model_validate(t) for t in world.touchpoints]
-        journeys_service.upsert_touchpoints(session, org_id=org_id, touchpoints=touchpoints)
+        stored_touchpoints = journeys_service.upsert_touchpoints(
+            session, org_id=org_id, touchpoints=touchpoints
+        )
+        touchpoint_ids = {t.key: t.id for t in stored_touchpoints}
         report.rows["products"] = len(products)
         report.rows["touchpoints"] = len(touchpoints)
 
@@ -127,4 +138,78 @@ def load_world(
                 )
             accepted += result.accepted
         report.rows["events"] = accepted
+
+    with phase("surveys") as session:
+        invited, answered = _load_feedback(session, world, org_id, customer_ids, touchpoint_ids)
+        report.rows["survey invitations"] = invited
+        report.rows["survey responses"] = answered
     return report
+
+
+def _load_feedback(
+    session: Session,
+    world: DemoWorld,
+    org_id: int,
+    customer_ids: list[int],
+    touchpoint_ids: dict[str, int],
+) -> tuple[int, int]:
+    """Create and publish the surveys, then invite and answer through the survey service.
+
+    Invitations go in the order they happened, so the service's throttle sees them as it would
+    have; every answer is a submit of the public form (`record_answers`) at its moment.
+    """
+    survey_ids: dict[str, int] = {}
+    for spec in DEMO_SURVEYS:
+        survey = surveys_service.create_survey(
+            session,
+            org_id=org_id,
+            data=SurveyIn(name=spec.name, kind=spec.kind, trigger=spec.trigger),
+        )
+        surveys_service.publish_survey(session, org_id=org_id, survey_id=survey.id)
+        survey_ids[spec.key] = survey.id
+    triggers = {spec.key: spec.trigger for spec in DEMO_SURVEYS}
+    user_ids = {u.email: u.id for u in auth_service.list_users(session, org_id=org_id)}
+    order_ids = {
+        o.external_id: o.id
+        for o in commerce_service.list_orders(session, org_id=org_id, limit=len(world.orders))
+    }
+    answered = 0
+    for planned in world.feedback:
+        source = {
+            "customer_id": customer_ids[planned.customer],
+            "channel": "email",
+            "touchpoint_id": touchpoint_ids[planned.touchpoint] if planned.touchpoint else None,
+            "order_id": order_ids[planned.order] if planned.order else None,
+            "agent_id": user_ids[planned.agent] if planned.agent else None,
+            "team": planned.team,
+        }
+        trigger = triggers[planned.survey]
+        if trigger is not None:
+            # The interaction itself is reported; the survey's trigger does the inviting.
+            outcome = surveys_service.record_interaction(
+                session,
+                org_id=org_id,
+                data=InteractionIn.model_validate({**source, "trigger": trigger}),
+                now=planned.at,
+            )
+            if outcome.skipped or len(outcome.invited) != 1:
+                reasons = "; ".join(s.reason for s in outcome.skipped)
+                raise DemoLoadError(f"surveys: {planned.survey} at {planned.at}: {reasons}")
+            invitation = outcome.invited[0]
+        else:
+            try:
+                invitation = surveys_service.create_invitation(
+                    session,
+                    org_id=org_id,
+                    survey_id=survey_ids[planned.survey],
+                    data=InvitationIn.model_validate({**source, "valid_days": VALID_DAYS}),
+                    now=planned.at,
+                )
+            except surveys_service.InvitationRefused as refused:
+                raise DemoLoadError(f"surveys: {planned.survey}: {refused.reason}") from refused
+        for answer in planned.answers:
+            surveys_service.record_answers(
+                session, token=invitation.token, form=answer.form, now=answer.at
+            )
+        answered += bool(planned.answers)
+    return len(world.feedback), answered

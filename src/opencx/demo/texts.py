@@ -1072,3 +1072,477 @@ def write_review(
     # Many reviewers lead with the delivery story, not the product.
     body = [delivery, *body] if rng.random() < 0.5 else [*body, delivery]
     return _join([_pick(rng, REVIEW_OPENINGS[lang][rating], values), *body, ending])
+
+
+# ----------------------------------------------------------------------------------------------
+# Survey answers: the "why?" of a score and, for detractors, "what went wrong"
+# ----------------------------------------------------------------------------------------------
+
+# Where the customer waited, by the touchpoint of the service contact.
+WAITED_VIA = {
+    "en": {"live-chat": "in the chat", "service-phone": "on the phone",
+           "complaints-desk": "for a reply", "contact-form": "for a reply"},
+    "nl": {"live-chat": "in de chat", "service-phone": "aan de telefoon",
+           "complaints-desk": "op een antwoord", "contact-form": "op een antwoord"},
+    "pl": {"live-chat": "na czacie", "service-phone": "na linii",
+           "complaints-desk": "na odpowiedź", "contact-form": "na odpowiedź"},
+}  # fmt: skip
+
+SURVEY_WHY = {
+    "en": {
+        "delivery_on_time": {
+            "good": ["Delivered on the day you promised and the drivers were really friendly.",
+                     "{p_the} arrived exactly when you said it would.",
+                     "Smooth from ordering to delivery.", "Quick delivery, everything well packed.",
+                     "Clear updates about the delivery time, no waiting around.",
+                     "Easy ordering and fast delivery, exactly as promised."],
+            "mid": ["Delivery was fine, nothing special.",
+                    "Arrived on time, but the delivery window was very wide.",
+                    "Good service, but your prices could be a bit lower.",
+                    "All fine, although the tracking updates were a bit vague.",
+                    "OK, but I had to stay home the whole day for {p_the}."],
+            "bad": ["The delivery window was a whole day and nobody called ahead.",
+                    "Far too expensive for what you get.",
+                    "Nobody told me when it would come, I had to check the website myself."],
+            # two-person home delivery only
+            "good_bulky": ["The delivery team carried {p_my} in and took the packaging away."],
+            "bad_bulky": ["The drivers left {p_my} in the hallway instead of bringing it in."],
+        },
+        "delivery_late": {
+            "good": ["It came a bit later than planned, but you kept me informed.",
+                     "A small delay, but the drivers were great and {p_the} is lovely."],
+            "mid": ["Nice {noun}, but it came {days} days late.",
+                    "Delivery took longer than promised.",
+                    "Good product, but I had to chase the delivery."],
+            "bad": ["{days} days late and nobody let me know.",
+                    "I took a day off for the delivery and nothing came.",
+                    "Promised for {promised}, delivered {days} days later.",
+                    "I had to call twice to find out where {p_my} was.",
+                    "The delivery was moved without any warning."],
+        },
+        "delivery_story": {
+            "good": ["The wait was long, but {p_the} is worth it."],
+            "mid": ["Lovely {noun}, but waiting {days} days longer than promised spoiled it.",
+                    "Good price in the sale, but the delivery took forever."],
+            "bad": ["The delivery of {p_the} was rescheduled twice. We sat on the floor for weeks.",
+                    "Bought it in the sale, then waited {days} days longer than promised. "
+                    "The discount isn't worth that.",
+                    "Every time I asked I got a new date. Nobody could say when {p_the} would come.",
+                    "We had already given away our old sofa. {days} days without a place to sit.",
+                    "Don't advertise a sale if you can't deliver what you sell.",
+                    "Promised for {promised}, and then one excuse after another."],
+        },
+        "delivery_problem": {
+            "good": ["There was an issue, but it was sorted out quickly."],
+            "mid": ["Delivery on time, but not everything was right."],
+            "bad": ["Quality control before shipping seems to be missing.",
+                    "I expected better from Noordwind."],
+            "damaged": ["{p_the} arrived damaged.", "{p_my} came out of the box broken."],
+            "wrong_item": ["You delivered the wrong item.", "That is not what I ordered."],
+            "missing_parts": ["Parts were missing, so {p_the} is still in its boxes.",
+                              "I could not assemble {p_the}: screws and a panel were missing."],
+        },
+        "service_question": {
+            "good": ["{agent} was very helpful and sorted it out right away.",
+                     "Quick answer and friendly help.", "Clear answer, no waiting.",
+                     "{agent} understood my question straight away.",
+                     "Helpful and polite, thank you {agent}!"],
+            "mid": ["The answer was okay, but it took a while.",
+                    "Friendly, but I had to explain everything twice.",
+                    "Helpful in the end, after a long wait {via}."],
+            "bad": ["Nobody could give me a straight answer.",
+                    "I waited ages {via} and then got a standard reply.",
+                    "The answer did not match my question at all."],
+        },
+        "service_complaint": {
+            "good": ["{agent} took my complaint seriously and fixed it.",
+                     "Problem solved quickly, with a small compensation. Fair.",
+                     "{agent} kept me informed until it was sorted."],
+            "mid": ["Friendly, but the problem is only half solved.",
+                    "It took a long time, but {agent} did help in the end.",
+                    "Kind people, but I had to wait {via} far too long."],
+            "bad": ["Nobody could tell me anything concrete.",
+                    "I was promised a call back that never came.",
+                    "Friendly enough, but my problem is still not solved.",
+                    "I waited ages {via} and was then passed on again.",
+                    "A standard apology and nothing else."],
+        },
+        "checkout": {
+            "good": ["Checkout was quick and easy.", "Paid in a minute, very smooth.",
+                     "Everything on one page, no hassle.", "Found it, ordered it, done."],
+            "mid": ["Fine, but I had to create an account first.",
+                    "The delivery options were a bit unclear.",
+                    "It worked, but the page was slow."],
+            "bad": ["The payment page kept failing.", "My discount code did not work.",
+                    "The address form on my phone was a pain to fill in."],
+        },
+        "relationship": {
+            "good": ["Good quality furniture at fair prices.", "Nice stores and helpful staff.",
+                     "Always delivered on time so far.",
+                     "We furnished most of our home with Noordwind.",
+                     "Great choice and the club discounts are nice."],
+            "mid": ["Good products, but not cheap.", "Fine, although deliveries can take long.",
+                    "Decent, but the website could be easier."],
+            "bad": ["After the delivery mess last time, I doubt I'll order again.",
+                    "Customer service never solves anything.",
+                    "Prices went up, quality went down.",
+                    "Too many delays and broken promises."],
+        },
+    },
+    "nl": {
+        "delivery_on_time": {
+            "good": ["Op de beloofde dag geleverd en de bezorgers waren erg vriendelijk.",
+                     "{p_the} kwam precies op het afgesproken moment.",
+                     "Van bestellen tot bezorgen ging alles soepel.",
+                     "Snelle levering, alles goed verpakt.",
+                     "Duidelijke berichten over het tijdvak, geen gewacht.",
+                     "Makkelijk besteld en snel geleverd, precies zoals beloofd."],
+            "mid": ["Levering was prima, niets bijzonders.",
+                    "Op tijd, maar het tijdvak was erg ruim.",
+                    "Goede service, maar de prijzen mogen wat lager.",
+                    "Alles goed, al waren de track & trace berichten wat vaag.",
+                    "Prima, maar ik moest de hele dag thuisblijven voor {p_the}."],
+            "bad": ["Het tijdvak was een hele dag en niemand belde vooraf.",
+                    "Veel te duur voor wat je krijgt.",
+                    "Niemand liet weten wanneer het kwam, ik moest zelf op de site kijken."],
+            # two-person home delivery only
+            "good_bulky": ["De bezorgers zetten {p_my} netjes binnen en namen het karton mee."],
+            "bad_bulky": ["De bezorgers lieten {p_my} in de gang staan in plaats van het binnen te zetten."],
+        },
+        "delivery_late": {
+            "good": ["Het kwam wat later dan gepland, maar jullie hielden me op de hoogte.",
+                     "Kleine vertraging, maar de bezorgers waren top en {p_the} is prachtig."],
+            "mid": ["Mooi product, maar wel {days} dagen te laat.",
+                    "De levering duurde langer dan beloofd.",
+                    "Goed product, maar ik moest zelf achter de levering aan."],
+            "bad": ["{days} dagen te laat en niemand liet iets weten.",
+                    "Ik had een dag vrij genomen voor de levering en er kwam niets.",
+                    "Beloofd voor {promised}, {days} dagen later pas geleverd.",
+                    "Ik moest twee keer bellen om te horen waar {p_my} bleef.",
+                    "De levering werd zonder bericht verschoven."],
+        },
+        "delivery_story": {
+            "good": ["Lang gewacht, maar {p_the} is het waard."],
+            "mid": ["Mooie {noun}, maar {days} dagen extra wachten heeft het verpest.",
+                    "Goede prijs in de sale, maar de levering duurde eindeloos."],
+            "bad": ["De levering van {p_the} is twee keer verzet. Wekenlang zaten we op de grond.",
+                    "In de sale gekocht en daarna {days} dagen langer gewacht dan beloofd. "
+                    "Die korting is dat niet waard.",
+                    "Elke keer als ik belde kreeg ik een nieuwe datum. Niemand wist wanneer "
+                    "{p_the} zou komen.",
+                    "Onze oude bank was al weg. {days} dagen zonder zitplek.",
+                    "Adverteer geen sale als je niet kunt leveren wat je verkoopt.",
+                    "Beloofd voor {promised}, daarna het ene excuus na het andere."],
+        },
+        "delivery_problem": {
+            "good": ["Er ging iets mis, maar het werd snel opgelost."],
+            "mid": ["Op tijd geleverd, maar niet alles klopte."],
+            "bad": ["Er wordt blijkbaar niet gecontroleerd voordat iets de deur uit gaat.",
+                    "Ik had meer verwacht van Noordwind."],
+            "damaged": ["{p_the} kwam beschadigd aan.", "{p_my} kwam kapot uit de doos."],
+            "wrong_item": ["Jullie hebben het verkeerde artikel geleverd.",
+                           "Dit is niet wat ik besteld heb."],
+            "missing_parts": ["Er ontbraken onderdelen, dus {p_the} staat nog in de dozen.",
+                              "Ik kon {p_the} niet in elkaar zetten: er misten schroeven en een plaat."],
+        },
+        "service_question": {
+            "good": ["{agent} was erg behulpzaam en regelde het meteen.",
+                     "Snel antwoord en vriendelijke hulp.", "Duidelijk antwoord, geen wachttijd.",
+                     "{agent} begreep mijn vraag meteen.",
+                     "Behulpzaam en beleefd, dank je {agent}!"],
+            "mid": ["Het antwoord was oké, maar het duurde even.",
+                    "Vriendelijk, maar ik moest alles twee keer uitleggen.",
+                    "Uiteindelijk geholpen, na lang wachten {via}."],
+            "bad": ["Niemand kon me een duidelijk antwoord geven.",
+                    "Ik moest lang wachten {via} en kreeg toen een standaardantwoord.",
+                    "Het antwoord ging helemaal niet over mijn vraag."],
+        },
+        "service_complaint": {
+            "good": ["{agent} nam mijn klacht serieus en loste het op.",
+                     "Snel opgelost, met een kleine compensatie. Netjes.",
+                     "{agent} hield me op de hoogte tot alles geregeld was."],
+            "mid": ["Vriendelijk, maar het probleem is maar half opgelost.",
+                    "Het duurde lang, maar {agent} heeft me uiteindelijk geholpen.",
+                    "Aardige mensen, maar ik moest veel te lang wachten {via}."],
+            "bad": ["Niemand kon me iets concreets vertellen.",
+                    "Er zou worden teruggebeld, maar dat is nooit gebeurd.",
+                    "Vriendelijk, maar mijn probleem is nog steeds niet opgelost.",
+                    "Lang wachten {via} en daarna weer doorverbonden.",
+                    "Een standaard excuus en verder niets."],
+        },
+        "checkout": {
+            "good": ["Afrekenen ging snel en makkelijk.", "In een minuut betaald, heel soepel.",
+                     "Alles op één pagina, geen gedoe.", "Gevonden, besteld, klaar."],
+            "mid": ["Prima, maar ik moest eerst een account aanmaken.",
+                    "De bezorgopties waren wat onduidelijk.",
+                    "Het werkte, maar de pagina was traag."],
+            "bad": ["De betaalpagina gaf steeds een foutmelding.",
+                    "Mijn kortingscode werkte niet.",
+                    "Het adresformulier op mijn telefoon invullen was een drama."],
+        },
+        "relationship": {
+            "good": ["Goede kwaliteit meubels voor een eerlijke prijs.",
+                     "Mooie winkels en behulpzaam personeel.", "Tot nu toe altijd op tijd geleverd.",
+                     "Ons halve huis komt van Noordwind.",
+                     "Ruime keuze en de clubkorting is fijn."],
+            "mid": ["Goede producten, maar niet goedkoop.",
+                    "Prima, al duren leveringen soms lang.",
+                    "Redelijk, maar de website kan makkelijker."],
+            "bad": ["Na het leveringsdrama van de vorige keer bestel ik hier niet snel meer.",
+                    "De klantenservice lost nooit iets op.",
+                    "Prijzen omhoog, kwaliteit omlaag.",
+                    "Te veel vertraging en gebroken beloftes."],
+        },
+    },
+    "pl": {
+        "delivery_on_time": {
+            "good": ["Dostawa w obiecanym dniu, kurierzy bardzo sympatyczni.",
+                     "Dostawa {p_gen} dokładnie wtedy, kiedy obiecaliście.",
+                     "Od zamówienia do dostawy wszystko bez problemów.",
+                     "Szybka dostawa, wszystko dobrze zapakowane.",
+                     "Jasne informacje o godzinie dostawy, bez czekania.",
+                     "Łatwe zamówienie i szybka dostawa, tak jak obiecano."],
+            "mid": ["Dostawa w porządku, nic szczególnego.",
+                    "Na czas, ale okno dostawy było bardzo szerokie.",
+                    "Dobra obsługa, ale ceny mogłyby być trochę niższe.",
+                    "Wszystko ok, choć informacje o przesyłce były dość ogólne.",
+                    "Ok, ale przez dostawę {p_gen} musiał{em} siedzieć w domu cały dzień."],
+            "bad": ["Okno dostawy to cały dzień i nikt nie zadzwonił wcześniej.",
+                    "Zdecydowanie za drogo jak na to, co się dostaje.",
+                    "Nikt nie dał znać, kiedy będzie dostawa, musiał{em} sprawdzać na stronie."],
+            # two-person home delivery only
+            "good_bulky": ["Kurierzy wnieśli {p_acc} do mieszkania i zabrali kartony."],
+            "bad_bulky": ["Kurierzy zostawili {p_acc} na klatce schodowej zamiast wnieść do środka."],
+        },
+        "delivery_late": {
+            "good": ["Trochę później niż planowano, ale na bieżąco informowaliście.",
+                     "Małe opóźnienie, ale kurierzy super, a sam produkt świetny."],
+            "mid": ["Dobry zakup, ale dostawa {days} dni po terminie.",
+                    "Dostawa trwała dłużej, niż obiecano.",
+                    "Produkt dobry, ale o dostawę musiał{em} się dopominać."],
+            "bad": ["{days} dni spóźnienia i zero informacji.",
+                    "Na dostawę brał{em} dzień wolny i nikt nie przyjechał.",
+                    "Dostawa miała być {promised}, a była {days} dni później.",
+                    "Dwa razy dzwonił{em}, żeby dowiedzieć się, co z dostawą {p_gen}.",
+                    "Termin dostawy przesunięto bez żadnej informacji."],
+        },
+        "delivery_story": {
+            "good": ["Długo czekał{em}, ale było warto."],
+            "mid": ["Ładna {noun}, ale {days} dni dodatkowego czekania wszystko zepsuło.",
+                    "Dobra cena na wyprzedaży, ale dostawa trwała wieki."],
+            "bad": ["Dostawę {p_gen} dwa razy przekładano. Tygodniami siedzieliśmy na podłodze.",
+                    "Kupił{em} na wyprzedaży, a potem czekał{em} {days} dni dłużej, niż obiecano. "
+                    "Ten rabat nie jest tego wart.",
+                    "Za każdym razem dostawał{em} nowy termin. Nikt nie wiedział, kiedy "
+                    "przyjedzie {p_nom}.",
+                    "Starą kanapę już oddaliśmy. {days} dni bez miejsca do siedzenia.",
+                    "Nie reklamujcie wyprzedaży, jeśli nie możecie dostarczyć towaru.",
+                    "Dostawa miała być {promised}, a potem jedna wymówka za drugą."],
+        },
+        "delivery_problem": {
+            "good": ["Był problem, ale szybko go rozwiązaliście."],
+            "mid": ["Dostawa na czas, ale nie wszystko się zgadzało."],
+            "bad": ["Chyba nikt nie sprawdza towaru przed wysyłką.",
+                    "Spodziewał{em} się więcej po Noordwind."],
+            "damaged": ["Dostał{em} uszkodzony towar: {p_nom}.",
+                        "Po rozpakowaniu: uszkodzenia, rysy, pęknięcia."],
+            "wrong_item": ["Przysłaliście zły produkt.", "To nie jest to, co zamówił{em}."],
+            "missing_parts": ["Brakowało części, więc {p_nom} nadal stoi w kartonach.",
+                              "Nie dało się złożyć {p_gen}: brakowało śrub i jednej płyty."],
+        },
+        "service_question": {
+            "good": ["Konsultant{ka} {agent} od razu wszystko załatwił{agent_em}.",
+                     "Szybka odpowiedź i miła pomoc.", "Konkretna odpowiedź, bez czekania.",
+                     "Od razu zrozumiano, o co mi chodzi.", "Pomocnie i uprzejmie, dziękuję!"],
+            "mid": ["Odpowiedź w porządku, ale trwało to dość długo.",
+                    "Miło, ale wszystko musiał{em} tłumaczyć dwa razy.",
+                    "W końcu pomogli, ale po długim czekaniu {via}."],
+            "bad": ["Nikt nie potrafił udzielić jasnej odpowiedzi.",
+                    "Długo czekał{em} {via}, a potem dostał{em} standardową formułkę.",
+                    "Odpowiedź nie miała nic wspólnego z moim pytaniem."],
+        },
+        "service_complaint": {
+            "good": ["Konsultant{ka} {agent} potraktował{agent_em} reklamację poważnie i "
+                     "wszystko naprawił{agent_em}.",
+                     "Szybko rozwiązane, do tego mała rekompensata. Uczciwie.",
+                     "Informowano mnie na bieżąco aż do końca sprawy."],
+            "mid": ["Miło, ale problem rozwiązany tylko w połowie.",
+                    "Trwało to długo, ale w końcu mi pomogli.",
+                    "Sympatyczni ludzie, ale zdecydowanie za długo czekał{em} {via}."],
+            "bad": ["Nikt nie potrafił powiedzieć nic konkretnego.",
+                    "Obiecano oddzwonić i nikt nie oddzwonił.",
+                    "Uprzejmie, ale mój problem nadal nie jest rozwiązany.",
+                    "Długo czekał{em} {via}, a potem znowu mnie przekierowano.",
+                    "Standardowe przeprosiny i nic więcej."],
+        },
+        "checkout": {
+            "good": ["Zakupy szybkie i proste.", "Płatność w minutę, bardzo sprawnie.",
+                     "Wszystko na jednej stronie, bez kombinowania.",
+                     "Znalazł{em}, zamówił{em}, gotowe."],
+            "mid": ["W porządku, ale najpierw musiał{em} założyć konto.",
+                    "Opcje dostawy były trochę niejasne.",
+                    "Działało, ale strona się wolno ładowała."],
+            "bad": ["Strona płatności ciągle wyrzucała błąd.", "Mój kod rabatowy nie działał.",
+                    "Wypełnianie adresu na telefonie to koszmar."],
+        },
+        "relationship": {
+            "good": ["Dobra jakość mebli za uczciwą cenę.", "Ładne sklepy i pomocna obsługa.",
+                     "Do tej pory zawsze dostawa na czas.",
+                     "Pół mieszkania urządziliśmy z Noordwind.",
+                     "Duży wybór i fajne rabaty w klubie."],
+            "mid": ["Dobre produkty, ale niezbyt tanie.",
+                    "W porządku, choć na dostawy czasem długo się czeka.",
+                    "Nieźle, ale strona mogłaby być prostsza."],
+            "bad": ["Po ostatnim fiasku z dostawą raczej już nic u Was nie zamówię.",
+                    "Obsługa klienta niczego nie rozwiązuje.",
+                    "Ceny w górę, jakość w dół.",
+                    "Za dużo opóźnień i niedotrzymanych obietnic."],
+        },
+    },
+}  # fmt: skip
+
+WHAT_WENT_WRONG = {
+    "en": {
+        "late": ["Tell people about a delay before the delivery day, not after.",
+                 "Give a real new date instead of 'next week'.",
+                 "A phone call when it's late would already help.",
+                 "Make the tracking page show the truth.",
+                 "Compensate customers who have to wait this long."],
+        "story": ["Don't sell sofas in a sale you cannot deliver.",
+                  "Check the stock before you run a campaign.",
+                  "Offer a refund or a discount when you move the date twice."],
+        "problem": ["Pack furniture properly.", "Check orders before they leave the warehouse.",
+                    "Send the missing parts without making me call three times."],
+        "service": ["Call back when you say you will.",
+                    "Let agents actually solve things, such as a refund.",
+                    "Read my message before answering.", "Shorter waiting times {via}."],
+        "general": ["Lower your prices.", "A shorter delivery window.",
+                    "Make the website easier to use."],
+    },
+    "nl": {
+        "late": ["Meld een vertraging vóór de bezorgdag, niet erna.",
+                 "Geef een echte nieuwe datum in plaats van 'volgende week'.",
+                 "Een telefoontje bij vertraging zou al helpen.",
+                 "Zorg dat de track & trace de waarheid vertelt.",
+                 "Compenseer klanten die zo lang moeten wachten."],
+        "story": ["Verkoop geen banken in een actie als je ze niet kunt leveren.",
+                  "Controleer de voorraad voordat je een campagne start.",
+                  "Bied korting of geld terug als je de datum twee keer verzet."],
+        "problem": ["Verpak meubels beter.", "Controleer bestellingen voordat ze het magazijn uitgaan.",
+                    "Stuur ontbrekende onderdelen zonder dat ik drie keer moet bellen."],
+        "service": ["Bel terug als je dat belooft.",
+                    "Laat medewerkers echt iets oplossen, zoals een terugbetaling.",
+                    "Lees mijn bericht voordat je antwoordt.", "Kortere wachttijden {via}."],
+        "general": ["Lagere prijzen.", "Een korter tijdvak voor de bezorging.",
+                    "Maak de website makkelijker."],
+    },
+    "pl": {
+        "late": ["Informujcie o opóźnieniu przed dniem dostawy, a nie po nim.",
+                 "Podawajcie konkretny nowy termin zamiast „w przyszłym tygodniu”.",
+                 "Wystarczyłby telefon, że dostawa się opóźni.",
+                 "Niech strona śledzenia przesyłki pokazuje prawdę.",
+                 "Rekompensata za tak długie czekanie to minimum."],
+        "story": ["Nie sprzedawajcie kanap na wyprzedaży, jeśli nie możecie ich dostarczyć.",
+                  "Sprawdźcie stany magazynowe przed kampanią.",
+                  "Przy dwukrotnej zmianie terminu powinien być rabat albo zwrot pieniędzy."],
+        "problem": ["Lepiej pakujcie meble.", "Sprawdzajcie zamówienia przed wysyłką.",
+                    "Wyślijcie brakujące części bez trzech telefonów z mojej strony."],
+        "service": ["Oddzwaniajcie, kiedy obiecujecie.",
+                    "Pozwólcie konsultantom naprawdę coś załatwić, np. zwrot pieniędzy.",
+                    "Przeczytajcie wiadomość, zanim odpowiecie.", "Krótsze czekanie {via}."],
+        "general": ["Niższe ceny.", "Krótsze okno dostawy.", "Prostsza strona internetowa."],
+    },
+}  # fmt: skip
+
+WHAT_WENT_WRONG_TOPIC = {
+    "delivery_late": "late", "delivery_story": "story", "delivery_problem": "problem",
+    "service_question": "service", "service_complaint": "service",
+}  # fmt: skip
+
+
+def _survey_values(
+    rng: random.Random,
+    writer: Writer,
+    product: CatalogItem | None,
+    *,
+    days_late: int,
+    promised_on: date | None,
+    agent: str,
+    via: str,
+) -> dict[str, str]:
+    lang = writer.language
+    values = (
+        _context(rng, writer, product, promised_on=promised_on, days_late=days_late)
+        if product is not None and product.noun is not None
+        else {
+            "days": str(max(days_late, 2)),
+            "promised": _date(promised_on, lang) if promised_on else "",
+            "em": "am" if writer.gender == "f" else "em",
+            "y": "a" if writer.gender == "f" else "y",
+            "bym": "abym" if writer.gender == "f" else "bym",
+        }
+    )
+    # Polish past verbs agree with the agent too ("załatwiła" / "załatwił").
+    agent_female = agent.endswith("a")
+    values |= {
+        "agent": agent,
+        "via": WAITED_VIA[lang].get(via, ""),
+        "ka": "ka" if agent_female else "",
+        "agent_em": "a" if agent_female else "",
+    }
+    return values
+
+
+def write_survey_why(
+    rng: random.Random,
+    writer: Writer,
+    *,
+    about: str,
+    band: str,
+    product: CatalogItem | None = None,
+    days_late: int = 0,
+    promised_on: date | None = None,
+    reason: str = "",
+    agent: str = "",
+    via: str = "",
+) -> str:
+    """The answer to "why this score?": its tone follows the band (good, mid, bad)."""
+    lang = writer.language
+    values = _survey_values(
+        rng, writer, product, days_late=days_late, promised_on=promised_on, agent=agent, via=via
+    )
+    table = SURVEY_WHY[lang][about]
+    pool = table[band] + (table.get(f"{band}_bulky", []) if product and product.bulky else [])
+    if not agent:
+        pool = [p for p in pool if "{agent}" not in p] or pool
+    picked = rng.sample(pool, k=min(len(pool), rng.choice((1, 1, 2))))
+    if band == "bad" and reason in table:
+        picked = [rng.choice(table[reason]), *picked[:1]]  # the problem itself comes first
+    parts = [_sentence(p, values) for p in picked]
+    if product is not None and about.startswith("delivery") and rng.random() < 0.4:
+        good, bad = QUALITY[lang][_quality_group(product)]
+        if band != "bad":
+            parts.append(_sentence(rng.choice(good), values))
+        elif about == "delivery_on_time":
+            parts.append(_sentence(rng.choice(bad), values))
+    return _join(parts)
+
+
+def write_what_went_wrong(
+    rng: random.Random,
+    writer: Writer,
+    *,
+    about: str,
+    product: CatalogItem | None = None,
+    reason: str = "",
+    via: str = "",
+) -> str:
+    """A detractor's answer to "what went wrong, and what should we do better?"."""
+    lang = writer.language
+    values = _survey_values(rng, writer, product, days_late=0, promised_on=None, agent="", via=via)
+    topic = WHAT_WENT_WRONG_TOPIC.get(about, "general")
+    pool = WHAT_WENT_WRONG[lang][topic]
+    picked = rng.sample(pool, k=min(len(pool), rng.choice((1, 1, 2))))
+    if topic == "story" and rng.random() < 0.5:
+        picked.append(rng.choice(WHAT_WENT_WRONG[lang]["late"]))
+    return _join([_sentence(p, values) for p in picked])

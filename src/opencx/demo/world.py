@@ -40,6 +40,7 @@ from opencx.demo.catalog import (
     CatalogItem,
     local_price,
 )
+from opencx.demo.feedback import DemoInvitation, plan_feedback
 from opencx.demo.people import (
     COMPANY_NAMES,
     Person,
@@ -122,6 +123,8 @@ class DemoWorld:
     customers: list[dict[str, Any]]  # import_customers rows
     orders: list[DemoOrder]
     events: list[DemoEvent]
+    # Survey invitations and answers, planned after the world (opencx.demo.feedback).
+    feedback: list[DemoInvitation] = field(default_factory=list)
 
 
 @dataclass
@@ -211,6 +214,7 @@ class _WorldBuilder:
         self.start_day = self.start.date()
         self.campaign = make_campaign(today)
         self.customers: list[dict[str, Any]] = []
+        self.writers: list[texts.Writer] = []  # per customer, for their survey answers
         self.orders: list[DemoOrder] = []
         self.events: list[DemoEvent] = []
         self.spend: list[Decimal] = []
@@ -326,7 +330,7 @@ class _WorldBuilder:
         for _ in range(self.customer_count // 2):
             self._anonymous_visitor()
         self.events.sort(key=lambda e: e.timestamp)
-        return DemoWorld(
+        world = DemoWorld(
             seed=self.seed,
             today=self.today,
             campaign=self.campaign,
@@ -356,6 +360,8 @@ class _WorldBuilder:
             orders=self.orders,
             events=self.events,
         )
+        world.feedback = plan_feedback(world, self.writers)
+        return world
 
     def _simulate_customer(self, index: int, country: str) -> None:
         rng = self.rng
@@ -425,6 +431,7 @@ class _WorldBuilder:
         consents = self._consents(shopper)
         self._newsletters(shopper)
         self.customers.append(self._customer_row(shopper, consents))
+        self.writers.append(shopper.writer)
         self.spend.append(shopper.spent_eur)
 
     def _home_store(self, person: Person) -> tuple[str | None, float]:
