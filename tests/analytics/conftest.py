@@ -25,10 +25,11 @@ from opencx.surveys.schemas import InvitationIn, SurveyIn
 from tests.conftest import PASSWORD, Tenant
 from tests.surveys.conftest import NOW
 
-# Period B is the last four weeks up to today; period A the four weeks before.
+# Period B: this ISO week and the three before, up to today (what the agent feedback pages
+# show for ?weeks=4); period A: as many days before it.
 B_END = NOW.date() + timedelta(days=1)
-B_START = B_END - timedelta(days=28)
-A_START = B_START - timedelta(days=28)
+B_START = NOW.date() - timedelta(days=NOW.date().weekday() + 21)
+A_START = B_START - (B_END - B_START)
 ADA_NPS = {"a": [10, 9, 8, 8, 7, 7, 6, 5, 4, 3, 2, 0], "b": [10] * 6 + [9] * 4 + [8, 7]}
 ADA_CSAT = {"a": [5, 4, 4, 4, 3, 3, 2, 2, 1, 1], "b": [5] * 6 + [4] * 3 + [2]}
 BO_NPS = {"a": [10, 9, 7, 6, 3], "b": [10, 9, 8, 5, 2]}
@@ -118,8 +119,9 @@ def _answer(
 
 def _moment(period: str, n: int) -> datetime:
     first = A_START if period == "a" else B_START
-    # Spread over the period's four weeks at 10:00 UTC, up to yesterday (never in the future).
-    return datetime.combine(first + timedelta(days=(n * 5) % 27), time(10), tzinfo=UTC)
+    # Spread over the period at 10:00 UTC, up to yesterday (never in the future).
+    span = (B_END - B_START).days - 1
+    return datetime.combine(first + timedelta(days=(n * 5) % span), time(10), tzinfo=UTC)
 
 
 @pytest.fixture

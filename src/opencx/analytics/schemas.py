@@ -118,6 +118,48 @@ class SurveyScoreChange(BaseModel):
         return self.change is not None and self.change.significant
 
 
+class AgentFeedbackSummary(BaseModel):
+    """One agent's NPS and CSAT this period, the change from the previous one, and the trend."""
+
+    user_id: int
+    name: str
+    nps: SurveyScoreChange | None = Field(description="a: previous period, b: this period")
+    csat: SurveyScoreChange | None = Field(description="a: previous period, b: this period")
+    nps_trend: list[float | None] = Field(description="NPS per week of `weeks`; null: none")
+
+
+class AgentFeedbackOverview(BaseModel):
+    start: date
+    end: date = Field(description="exclusive")
+    previous_start: date = Field(description="the previous period is [previous_start, start)")
+    weeks: list[date] = Field(description="Mondays of the weeks in the period")
+    agents: list[AgentFeedbackSummary]
+
+
+class TouchpointFeedback(BaseModel):
+    touchpoint_id: int | None
+    label: str
+    nps: SurveyScore | None
+    csat: SurveyScore | None
+
+
+class AgentFeedback(BaseModel):
+    """One agent's feedback: totals with the change, the trend per week, and per touchpoint."""
+
+    user_id: int
+    name: str
+    start: date
+    end: date = Field(description="exclusive")
+    previous_start: date
+    weeks: list[date]
+    nps: SurveyScoreChange | None
+    csat: SurveyScoreChange | None
+    nps_trend: list[SurveyScore | None] = Field(description="per week of `weeks`")
+    csat_trend: list[SurveyScore | None] = Field(description="per week of `weeks`")
+    touchpoints: list[TouchpointFeedback]
+    comments_path: str
+
+
 class NpsWeek(BaseModel):
     touchpoint_id: int | None = Field(description="null: responses not tied to a touchpoint")
     week_start: date = Field(description="Monday of the ISO week (UTC) of the response")

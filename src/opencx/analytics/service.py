@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis.expr.types as ir
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from opencx.analytics import metrics
 from opencx.analytics.engine import analytics_connection
 from opencx.analytics.schemas import (
+    AgentFeedback,
+    AgentFeedbackOverview,
+    AgentFeedbackSummary,
     CesWeek,
     CsatWeek,
     GroupKey,
@@ -27,9 +30,12 @@ from opencx.analytics.schemas import (
     SurveyScore,
     SurveyScoreChange,
     TouchpointEventsDay,
+    TouchpointFeedback,
     UnitsSoldWeek,
 )
 from opencx.auth import service as auth
+from opencx.auth.models import Role
+from opencx.auth.schemas import Principal
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.surveys import service as surveys
@@ -432,6 +438,154 @@ def compute_survey_score_change(
             SurveyScoreChange(metric=metric, by=by, key=key, label=label, a=a, b=b, change=change)
         )
     return changes
+
+
+MAX_FEEDBACK_WEEKS = 52
+
+
+def _feedback_periods(today: date, weeks: int) -> tuple[date, date, date, list[date]]:
+    """This period (whole ISO weeks up to today), the previous one of equal length, its Mondays."""
+    if not 1 <= weeks <= MAX_FEEDBACK_WEEKS:
+        raise InvalidInput("weeks", f"must be between 1 and {MAX_FEEDBACK_WEEKS}")
+    start = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    end = today + timedelta(days=1)
+    return start - (end - start), start, end, [start + timedelta(weeks=n) for n in range(weeks)]
+
+
+def _agent_change(
+    session: Session,
+    *,
+    org_id: int,
+    metric: str,
+    periods: tuple[date, date, date],
+    agent_id: int | None = None,
+) -> dict[GroupKey, SurveyScoreChange]:
+    previous_start, start, end = periods
+    changes = compute_survey_score_change(
+        session,
+        org_id=org_id,
+        metric=metric,
+        by="agent",
+        a_start=previous_start,
+        a_end=start,
+        b_start=start,
+        b_end=end,
+        agent_id=agent_id,
+    )
+    return {change.key: change for change in changes}
+
+
+def _weekly(
+    session: Session, *, org_id: int, metric: str, by: str, start: date, end: date, **filters: Any
+) -> dict[tuple[GroupKey, date], SurveyScore]:
+    rows = compute_survey_scores(
+        session, org_id=org_id, metric=metric, by=by, grain="week", start=start, end=end, **filters
+    )
+    return {(row.key, row.period_start): row for row in rows}
+
+
+def get_agent_feedback_overview(
+    session: Session, *, org_id: int, viewer: Principal, today: date, weeks: int = 12
+) -> AgentFeedbackOverview:
+    """Agents with survey feedback: NPS and CSAT this period, change vs the previous, NPS trend.
+
+    An agent (role) sees only their own row; managers, admins and analysts see everyone.
+    """
+    previous_start, start, end, mondays = _feedback_periods(today, weeks)
+    periods = (previous_start, start, end)
+    nps = _agent_change(session, org_id=org_id, metric="nps", periods=periods)
+    csat = _agent_change(session, org_id=org_id, metric="csat", periods=periods)
+    trend = _weekly(session, org_id=org_id, metric="nps", by="agent", start=start, end=end)
+    names = {user.id: user.name for user in auth.list_users(session, org_id=org_id)}
+    shown = [key for key in names if key in nps or key in csat]
+    if viewer.role == Role.agent:
+        shown = [key for key in shown if key == viewer.user_id]
+    agents = [
+        AgentFeedbackSummary(
+            user_id=user_id,
+            name=names[user_id],
+            nps=nps.get(user_id),
+            csat=csat.get(user_id),
+            nps_trend=[
+                row.value if (row := trend.get((user_id, monday))) else None for monday in mondays
+            ],
+        )
+        for user_id in sorted(shown, key=lambda user_id: names[user_id].lower())
+    ]
+    return AgentFeedbackOverview(
+        start=start, end=end, previous_start=previous_start, weeks=mondays, agents=agents
+    )
+
+
+def get_agent_feedback(
+    session: Session,
+    *,
+    org_id: int,
+    viewer: Principal,
+    user_id: int,
+    today: date,
+    weeks: int = 12,
+) -> AgentFeedback:
+    """One agent's NPS and CSAT: per week, per touchpoint, and the change vs the previous period.
+
+    An agent may see only their own page: another's answers 404, as for an unknown user.
+    """
+    names = {user.id: user.name for user in auth.list_users(session, org_id=org_id)}
+    if user_id not in names or (viewer.role == Role.agent and viewer.user_id != user_id):
+        raise NotFound("agent", user_id)
+    previous_start, start, end, mondays = _feedback_periods(today, weeks)
+    periods = (previous_start, start, end)
+    mine = {"agent_id": user_id}
+    trends = {
+        metric: _weekly(
+            session, org_id=org_id, metric=metric, by="agent", start=start, end=end, **mine
+        )
+        for metric in ("nps", "csat")
+    }
+    places: dict[str, dict[GroupKey, SurveyScore]] = {
+        metric: {
+            row.key: row
+            for row in compute_survey_scores(
+                session,
+                org_id=org_id,
+                metric=metric,
+                by="touchpoint",
+                grain="none",
+                start=start,
+                end=end,
+                **mine,
+            )
+        }
+        for metric in ("nps", "csat")
+    }
+    touchpoints = [
+        TouchpointFeedback(
+            touchpoint_id=key if isinstance(key, int) else None,
+            label=(places["nps"].get(key) or places["csat"][key]).label,
+            nps=places["nps"].get(key),
+            csat=places["csat"].get(key),
+        )
+        for key in places["nps"].keys() | places["csat"].keys()
+    ]
+    touchpoints.sort(key=lambda place: (place.touchpoint_id is None, place.label.lower()))
+    return AgentFeedback(
+        user_id=user_id,
+        name=names[user_id],
+        start=start,
+        end=end,
+        previous_start=previous_start,
+        weeks=mondays,
+        nps=_agent_change(session, org_id=org_id, metric="nps", periods=periods, **mine).get(
+            user_id
+        ),
+        csat=_agent_change(session, org_id=org_id, metric="csat", periods=periods, **mine).get(
+            user_id
+        ),
+        nps_trend=[trends["nps"].get((user_id, monday)) for monday in mondays],
+        csat_trend=[trends["csat"].get((user_id, monday)) for monday in mondays],
+        touchpoints=touchpoints,
+        comments_path=f"/surveys/comments?agent={user_id}",
+    )
 
 
 def _survey_rows(
