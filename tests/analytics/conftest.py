@@ -25,11 +25,11 @@ from opencx.surveys.schemas import InvitationIn, SurveyIn
 from tests.conftest import PASSWORD, Tenant
 from tests.surveys.conftest import NOW
 
-# Period B: this ISO week and the three before, up to today (what the agent feedback pages
-# show for ?weeks=4); period A: as many days before it.
+# Period B: this ISO week and the three before, up to today; period A: the four weeks before
+# (what the agent feedback pages show and compare for ?weeks=4).
 B_END = NOW.date() + timedelta(days=1)
 B_START = NOW.date() - timedelta(days=NOW.date().weekday() + 21)
-A_START = B_START - (B_END - B_START)
+A_START = B_START - timedelta(weeks=4)
 ADA_NPS = {"a": [10, 9, 8, 8, 7, 7, 6, 5, 4, 3, 2, 0], "b": [10] * 6 + [9] * 4 + [8, 7]}
 ADA_CSAT = {"a": [5, 4, 4, 4, 3, 3, 2, 2, 1, 1], "b": [5] * 6 + [4] * 3 + [2]}
 BO_NPS = {"a": [10, 9, 7, 6, 3], "b": [10, 9, 8, 5, 2]}

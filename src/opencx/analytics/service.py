@@ -444,12 +444,13 @@ MAX_FEEDBACK_WEEKS = 52
 
 
 def _feedback_periods(today: date, weeks: int) -> tuple[date, date, date, list[date]]:
-    """This period (whole ISO weeks up to today), the previous one of equal length, its Mondays."""
+    """This period (ISO weeks up to today), the same number of whole weeks before, its Mondays."""
     if not 1 <= weeks <= MAX_FEEDBACK_WEEKS:
         raise InvalidInput("weeks", f"must be between 1 and {MAX_FEEDBACK_WEEKS}")
     start = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     end = today + timedelta(days=1)
-    return start - (end - start), start, end, [start + timedelta(weeks=n) for n in range(weeks)]
+    previous_start = start - timedelta(weeks=weeks)
+    return previous_start, start, end, [start + timedelta(weeks=n) for n in range(weeks)]
 
 
 def _agent_change(

@@ -43,8 +43,9 @@
         },
       },
       grid: spec.sparkline ? { left: 2, right: 2, top: 2, bottom: 2 }
-        : { left: 24, right: 24, top: 16, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: spec.labels, show: !spec.sparkline, boundaryGap: false },
+        : { left: 24, right: 40, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: spec.labels, show: !spec.sparkline, boundaryGap: false,
+        axisLine: { onZero: false } },
       yAxis: { type: "value", min: spec.min * factor, max: spec.max * factor, show: !spec.sparkline,
         axisLabel: { formatter: spec.percent ? "{value}%" : "{value}" } },
       series: series,
