@@ -60,7 +60,8 @@ def _user(session: Session, org_id: int, name: str, role: Role) -> tuple[int, st
     return user.id, email
 
 
-def _customer(session: Session, org_id: int, n: int, **profile: object) -> int:
+def make_customer(session: Session, org_id: int, n: int, **profile: object) -> int:
+    """Customer number n, who agreed to surveys by email."""
     customer, _ = customers.upsert_customer(
         session,
         org_id=org_id,
@@ -85,7 +86,7 @@ def _customer(session: Session, org_id: int, n: int, **profile: object) -> int:
     return customer.id
 
 
-def _answer(
+def record_score(
     session: Session,
     *,
     org_id: int,
@@ -96,6 +97,7 @@ def _answer(
     agent_id: int,
     touchpoint_id: int,
 ) -> None:
+    """Invite the customer at `at` and record their score on the invitation's form."""
     invitation = surveys.create_invitation(
         session,
         org_id=org_id,
@@ -117,7 +119,8 @@ def _answer(
     )
 
 
-def _moment(period: str, n: int) -> datetime:
+def answered_at(period: str, n: int) -> datetime:
+    """The moment of answer n in period "a" or "b"."""
     first = A_START if period == "a" else B_START
     # Spread over the period at 10:00 UTC, up to yesterday (never in the future).
     span = (B_END - B_START).days - 1
@@ -162,36 +165,36 @@ def feedback(db_session: Session, tenant: Tenant) -> Feedback:
         for period, values in scores.items():
             for i, score in enumerate(values):
                 n += 1
-                customer_id = _customer(
+                customer_id = make_customer(
                     db_session,
                     org_id,
                     n,
                     country=COUNTRIES[n % 3],
                     segments=SEGMENTS[n % 3],
                 )
-                _answer(
+                record_score(
                     db_session,
                     org_id=org_id,
                     survey_id=survey_ids[kind],
                     customer_id=customer_id,
                     score=score,
-                    at=_moment(period, i),
+                    at=answered_at(period, i),
                     agent_id=agent_id,
                     touchpoint_id=(chat if i % 2 else phone).id,
                 )
     # A profile with no country or segment answers, and is then merged into a Belgian VIP.
-    merged_id = _customer(db_session, org_id, 1000)
-    _answer(
+    merged_id = make_customer(db_session, org_id, 1000)
+    record_score(
         db_session,
         org_id=org_id,
         survey_id=survey_ids["nps"],
         customer_id=merged_id,
         score=10,
-        at=_moment("b", 1),
+        at=answered_at("b", 1),
         agent_id=bo_id,
         touchpoint_id=chat.id,
     )
-    vip_id = _customer(db_session, org_id, 1001, country="BE", segments=["vip"])
+    vip_id = make_customer(db_session, org_id, 1001, country="BE", segments=["vip"])
     customers.merge_customers(
         db_session, org_id=org_id, survivor_id=vip_id, merged_id=merged_id, merged_by="test"
     )

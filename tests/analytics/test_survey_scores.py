@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from opencx.analytics import service
+from opencx.analytics.sync import sync_to_analytics
 from opencx.errors import InvalidInput, NotFound
-from tests.analytics.conftest import A_START, ADA_NPS, B_END, BO_NPS, Feedback, period
+from opencx.surveys import service as surveys
+from opencx.surveys.schemas import SurveyIn
+from tests.analytics.conftest import (
+    A_START,
+    ADA_NPS,
+    B_END,
+    BO_NPS,
+    Feedback,
+    answered_at,
+    make_customer,
+    period,
+    record_score,
+)
 from tests.conftest import Tenant
 
 
@@ -259,3 +273,47 @@ def test_survey_score_change_over_http(
         headers=tenant.headers,
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "a_end"
+
+
+def test_ces_means_and_their_change_per_touchpoint(db_session: Session, feedback: Feedback) -> None:
+    # given a CES survey answered about the chat: 3, 4, 2, 3 in period A and 6, 7, 6, 5 in B
+    survey = surveys.create_survey(
+        db_session, org_id=feedback.org_id, data=SurveyIn(name="Effort", kind="ces")
+    )
+    surveys.publish_survey(db_session, org_id=feedback.org_id, survey_id=survey.id)
+    for n, (when, score) in enumerate(
+        [("a", 3), ("a", 4), ("a", 2), ("a", 3), ("b", 6), ("b", 7), ("b", 6), ("b", 5)]
+    ):
+        record_score(
+            db_session,
+            org_id=feedback.org_id,
+            survey_id=survey.id,
+            customer_id=make_customer(db_session, feedback.org_id, 2000 + n),
+            score=score,
+            at=answered_at(when, n),
+            agent_id=feedback.bo_id,
+            touchpoint_id=feedback.chat_id,
+        )
+    db_session.commit()
+    sync_to_analytics()
+    a, b = period("a"), period("b")
+    # when the means are computed and compared
+    (mean,) = service.compute_survey_scores(
+        db_session, org_id=feedback.org_id, metric="ces", by="survey", grain="none", **b
+    )
+    (change,) = service.compute_survey_score_change(
+        db_session,
+        org_id=feedback.org_id,
+        metric="ces",
+        by="touchpoint",
+        a_start=a["start"],
+        a_end=a["end"],
+        b_start=b["start"],
+        b_end=b["end"],
+    )
+    # then period B's mean is 6 with sample sd sqrt(2/3), and the rise of 3 is significant
+    margin = 1.959964 * math.sqrt(2 / 3) / 2
+    assert (mean.label, mean.responses, mean.value) == ("Effort", 4, 6.0)
+    assert mean.low == pytest.approx(6 - margin) and mean.high == pytest.approx(6 + margin)
+    assert change.label == "Chat" and change.change is not None
+    assert change.change.difference == 3.0 and change.significant

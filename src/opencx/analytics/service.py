@@ -298,8 +298,8 @@ def _score(metric: str, by: str, label: str, row: dict[str, Any]) -> SurveyScore
         fields |= {"low": low, "high": high}
     elif metric == "ces":
         bounds = mean_interval(row["responses"], row["score_sum"], row["score_square_sum"])
-        low, high = bounds if bounds is not None else (None, None)
-        fields |= {"value": row["mean_score"], "low": low, "high": high}
+        fields |= {"value": row["mean_score"], "low": bounds and bounds[0]}
+        fields |= {"high": bounds and bounds[1]}
     else:
         low, high = share_interval(row["responses"], row["invitations"])
         fields |= {"invitations": row["invitations"], "value": row["response_rate"]}
