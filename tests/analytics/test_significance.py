@@ -74,3 +74,10 @@ def test_no_test_without_spread_or_with_a_single_answer() -> None:
     assert nps_change((5, 0, 5), (8, 0, 8)) is None
     assert share_change(3, 3, 4, 4) is None
     assert mean_change((1, 5, 25), (3, 12, 56)) is None
+
+
+def test_equal_answers_in_each_period_give_no_test_rather_than_a_false_alarm() -> None:
+    # every CES answer 5 in A and 6 in B: no spread, so the normal test cannot speak
+    assert mean_change((7, 35, 175), (9, 54, 324)) is None
+    # all passives in A, all promoters in B
+    assert nps_change((0, 0, 13), (17, 0, 17)) is None

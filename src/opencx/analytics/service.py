@@ -186,8 +186,10 @@ def nps_change(a: tuple[int, int, int], b: tuple[int, int, int]) -> ScoreChange 
     """NPS B - A from (promoters, detractors, responses) of each: z-test, SE sqrt(se_a² + se_b²)."""
 
     def nps_and_error(promoters: int, detractors: int, responses: int) -> tuple[float, float]:
-        p, d = promoters / responses, detractors / responses
-        return 100 * (p - d), 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / responses)
+        # n² times the variance of the +1/0/-1 scores, in integers: no spread is exactly 0
+        spread = responses * (promoters + detractors) - (promoters - detractors) ** 2
+        nps = 100 * (promoters - detractors) / responses
+        return nps, 100 * math.sqrt(spread / responses**3)
 
     nps_a, error_a = nps_and_error(*a)
     nps_b, error_b = nps_and_error(*b)
@@ -209,8 +211,9 @@ def mean_change(a: tuple[int, int, int], b: tuple[int, int, int]) -> ScoreChange
     """Mean B - A from (count, sum, sum of squares) of each: Welch's error, normal approximation."""
 
     def mean_and_variance(total: int, score_sum: int, square_sum: int) -> tuple[float, float]:
-        mean = score_sum / total
-        return mean, max((square_sum - total * mean * mean) / (total - 1), 0.0)
+        # The sample variance with an integer numerator: equal answers give exactly 0.
+        spread = total * square_sum - score_sum * score_sum
+        return score_sum / total, spread / (total * (total - 1))
 
     if a[0] < 2 or b[0] < 2:
         return None
