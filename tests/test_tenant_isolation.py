@@ -293,6 +293,12 @@ QUERY = {
     "channel": "email",
     "start": (NOW - timedelta(days=30)).date().isoformat(),
     "end": (NOW + timedelta(days=1)).date().isoformat(),
+    "metric": "nps",
+    "by": "agent",
+    "a_start": (NOW - timedelta(days=60)).date().isoformat(),
+    "a_end": (NOW - timedelta(days=30)).date().isoformat(),
+    "b_start": (NOW - timedelta(days=30)).date().isoformat(),
+    "b_end": (NOW + timedelta(days=1)).date().isoformat(),
 }
 
 

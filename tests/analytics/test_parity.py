@@ -81,6 +81,11 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
             )
             for _ in range(40)
         ]
+        # Some profiles were merged (one into the first profile of organization 1, which for
+        # the other organizations is a stranger's): survey metrics read the survivor's country.
+        for n in range(3, len(customers) - 1, 7):
+            merged = rows["customers"][customers[n] - 1]
+            merged["merged_into_id"] = 1 if n == 3 else customers[n + 1]
         for customer_id in customers:
             add(
                 "consent_records",

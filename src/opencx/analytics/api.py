@@ -15,16 +15,23 @@ from opencx.analytics.schemas import (
     FollowUpWeek,
     LateDeliveriesWeek,
     NpsWeek,
+    PeriodGrain,
     ResponseRateWeek,
+    SurveyDimension,
+    SurveyMetricName,
+    SurveyScore,
+    SurveyScoreChange,
     TouchpointEventsDay,
     UnitsSoldWeek,
 )
-from opencx.auth.deps import ApiPrincipal
+from opencx.auth.deps import ApiPrincipal, DbSession
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 Start = Annotated[date, Query(description="first UTC day of the period")]
 End = Annotated[date, Query(description="UTC day after the period (exclusive)")]
+SurveyFilter = Annotated[int | None, Query(description="only this survey's responses")]
+AgentFilter = Annotated[int | None, Query(description="only responses about this agent (user id)")]
 
 
 @router.get("/units-sold-per-product-per-week", response_model=list[UnitsSoldWeek])
@@ -50,6 +57,60 @@ def read_late_deliveries_per_week(
     principal: ApiPrincipal, start: Start, end: End
 ) -> list[LateDeliveriesWeek]:
     return service.compute_late_deliveries_per_week(org_id=principal.org_id, start=start, end=end)
+
+
+@router.get("/survey-scores", response_model=list[SurveyScore])
+def read_survey_scores(
+    principal: ApiPrincipal,
+    db: DbSession,
+    metric: SurveyMetricName,
+    by: SurveyDimension,
+    start: Start,
+    end: End,
+    grain: PeriodGrain = "week",
+    survey_id: SurveyFilter = None,
+    agent_id: AgentFilter = None,
+) -> list[SurveyScore]:
+    """NPS, CSAT, CES or response rate with a 95% interval per group and week, month or period."""
+    return service.compute_survey_scores(
+        db,
+        org_id=principal.org_id,
+        metric=metric,
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
+
+
+@router.get("/survey-score-change", response_model=list[SurveyScoreChange])
+def read_survey_score_change(
+    principal: ApiPrincipal,
+    db: DbSession,
+    metric: SurveyMetricName,
+    by: SurveyDimension,
+    a_start: Annotated[date, Query(description="first UTC day of period A")],
+    a_end: Annotated[date, Query(description="UTC day after period A (exclusive)")],
+    b_start: Annotated[date, Query(description="first UTC day of period B")],
+    b_end: Annotated[date, Query(description="UTC day after period B (exclusive)")],
+    survey_id: SurveyFilter = None,
+    agent_id: AgentFilter = None,
+) -> list[SurveyScoreChange]:
+    """Each group's metric in periods A and B, the change B - A, its 95% interval and p-value."""
+    return service.compute_survey_score_change(
+        db,
+        org_id=principal.org_id,
+        metric=metric,
+        by=by,
+        a_start=a_start,
+        a_end=a_end,
+        b_start=b_start,
+        b_end=b_end,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
 
 
 @router.get("/nps-per-touchpoint-per-week", response_model=list[NpsWeek])

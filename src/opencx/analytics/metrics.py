@@ -130,6 +130,290 @@ def late_deliveries_per_week(
     )
 
 
+SURVEY_DIMENSIONS = (
+    "touchpoint",
+    "channel",
+    "agent",
+    "team",
+    "country",
+    "segment",
+    "survey",
+    "language",
+)
+PERIOD_GRAINS = ("week", "month", "none")
+# Dimensions read straight off a response or invitation; country and segment come from the customer.
+_SOURCE_COLUMNS = {
+    "touchpoint": "touchpoint_id",
+    "channel": "channel",
+    "agent": "agent_id",
+    "team": "team",
+    "survey": "survey_id",
+    "language": "language",
+}
+
+
+def _period_start(moment: ir.TimestampValue, *, grain: str, start: date) -> ir.DateValue:
+    if grain == "week":
+        return _week_start(moment)
+    if grain == "month":
+        return moment.date().truncate("M")
+    if grain == "none":
+        return ibis.literal(start, type="date")
+    raise ValueError(f"grain must be one of {PERIOD_GRAINS}, got {grain!r}")
+
+
+def customer_profiles(customers: ir.Table, *, org_id: int) -> ir.Table:
+    """Each profile's country and segments, read from the profile it was merged into, if any.
+
+    A merge fills the survivor's empty fields and adds the merged profile's segments to its own,
+    so the survivor holds the best knowledge of the person. One merge step is followed.
+    """
+    profiles = customers.filter(customers.org_id == org_id)
+    # Cast to a nullable type: ClickHouse fills unmatched rows of a left join with a NOT NULL
+    # column's default (0), where DuckDB gives NULL.
+    survivors = profiles.select(
+        survivor_id=profiles.id.cast("int64"),
+        survivor_country=profiles.country,
+        survivor_segments=profiles.segments,
+    )
+    joined = profiles.left_join(survivors, profiles.merged_into_id == survivors.survivor_id)
+    return joined.select(
+        profile_id=joined.id,
+        country=joined.survivor_country.coalesce(joined.country),
+        segments=ibis.ifelse(
+            joined.survivor_id.notnull(), joined.survivor_segments, joined.segments
+        ),
+    )
+
+
+def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id: int) -> ir.Table:
+    """`rows` with a `group_key` column: the value of dimension `by` for each row.
+
+    Country: rows of unknown customers form the NULL group. Segment: a row counts once in each
+    segment of its customer, and rows of customers without segments count in none.
+    """
+    if by in _SOURCE_COLUMNS:
+        return rows.mutate(group_key=rows[_SOURCE_COLUMNS[by]])
+    if by not in ("country", "segment"):
+        raise ValueError(f"by must be one of {SURVEY_DIMENSIONS}, got {by!r}")
+    if customers is None:
+        raise ValueError(f"grouping by {by} needs the customers table")
+    profiles = customer_profiles(customers, org_id=org_id)
+    if by == "country":
+        joined = rows.left_join(profiles, rows.customer_id == profiles.profile_id)
+        return joined.mutate(group_key=joined.country).drop("profile_id", "country", "segments")
+    joined = rows.join(profiles, rows.customer_id == profiles.profile_id)
+    return joined.mutate(group_key=joined.segments.unique().unnest()).drop(
+        "profile_id", "country", "segments"
+    )
+
+
+def _scored_responses(
+    survey_responses: ir.Table,
+    customers: ir.Table | None,
+    *,
+    kind: str,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str,
+    grain: str,
+    survey_id: int | None,
+    agent_id: int | None,
+) -> ir.Table:
+    scored = survey_responses.filter(
+        survey_responses.org_id == org_id,
+        survey_responses.kind == kind,
+        survey_responses.score.notnull(),
+        survey_responses.submitted_at >= _midnight(start),
+        survey_responses.submitted_at < _midnight(end),
+    )
+    if survey_id is not None:
+        scored = scored.filter(scored.survey_id == survey_id)
+    if agent_id is not None:
+        scored = scored.filter(scored.agent_id == agent_id)
+    scored = scored.mutate(
+        period_start=_period_start(scored.submitted_at, grain=grain, start=start)
+    )
+    keyed = _grouped_rows(scored, customers, by=by, org_id=org_id)
+    return keyed.select("group_key", "period_start", "score")
+
+
+def nps_by_group(
+    survey_responses: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> ir.Table:
+    """NPS responses, promoters (9-10), passives (7-8), detractors (0-6) per group and period.
+
+    `group_key` is the value of dimension `by` (NULL: responses without one); `period_start` is
+    the Monday of the ISO week, the first of the month, or `start` for grain "none". Shares are
+    of the scored responses; nps = 100 * (promoter share - detractor share).
+    """
+    scored = _scored_responses(
+        survey_responses,
+        customers,
+        kind="nps",
+        org_id=org_id,
+        start=start,
+        end=end,
+        by=by,
+        grain=grain,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
+    score = scored.score
+    counted = scored.select(
+        "group_key",
+        "period_start",
+        promoter=ibis.ifelse(score >= 9, 1, 0),
+        passive=ibis.ifelse((score >= 7) & (score <= 8), 1, 0),
+        detractor=ibis.ifelse(score <= 6, 1, 0),
+    )
+    grouped = counted.group_by(["group_key", "period_start"]).aggregate(
+        responses=ibis._.count(),
+        promoters=ibis._.promoter.sum(),
+        passives=ibis._.passive.sum(),
+        detractors=ibis._.detractor.sum(),
+    )
+    total = grouped.responses.cast("float64")
+    return grouped.mutate(
+        promoter_share=grouped.promoters.cast("float64") / total,
+        passive_share=grouped.passives.cast("float64") / total,
+        detractor_share=grouped.detractors.cast("float64") / total,
+        nps=((grouped.promoters - grouped.detractors) * 100).cast("float64") / total,
+    )
+
+
+def csat_by_group(
+    survey_responses: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> ir.Table:
+    """CSAT responses and satisfied ones (4-5 of 5) per group and period (see `nps_by_group`)."""
+    scored = _scored_responses(
+        survey_responses,
+        customers,
+        kind="csat",
+        org_id=org_id,
+        start=start,
+        end=end,
+        by=by,
+        grain=grain,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
+    grouped = (
+        scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
+        .group_by(["group_key", "period_start"])
+        .aggregate(responses=ibis._.count(), satisfied=ibis._.satisfied.sum())
+    )
+    return grouped.mutate(
+        satisfied_share=grouped.satisfied.cast("float64") / grouped.responses.cast("float64")
+    )
+
+
+def ces_by_group(
+    survey_responses: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> ir.Table:
+    """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
+
+    The sum of squares (not a standard deviation) is returned so that intervals are computed
+    exactly alike on every engine, also for a single response.
+    """
+    scored = _scored_responses(
+        survey_responses,
+        customers,
+        kind="ces",
+        org_id=org_id,
+        start=start,
+        end=end,
+        by=by,
+        grain=grain,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
+    grouped = (
+        scored.mutate(square=scored.score * scored.score)
+        .group_by(["group_key", "period_start"])
+        .aggregate(
+            responses=ibis._.count(),
+            score_sum=ibis._.score.sum(),
+            score_square_sum=ibis._.square.sum(),
+        )
+    )
+    return grouped.mutate(
+        mean_score=grouped.score_sum.cast("float64") / grouped.responses.cast("float64")
+    )
+
+
+def response_rate_by_group(
+    survey_invitations: ir.Table,
+    survey_responses: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> ir.Table:
+    """Invitations, and those answered completely, per group and period of the invitation."""
+    invited = survey_invitations.filter(
+        survey_invitations.org_id == org_id,
+        survey_invitations.created_at >= _midnight(start),
+        survey_invitations.created_at < _midnight(end),
+    )
+    if survey_id is not None:
+        invited = invited.filter(invited.survey_id == survey_id)
+    if agent_id is not None:
+        invited = invited.filter(invited.agent_id == agent_id)
+    completed = survey_responses.filter(
+        survey_responses.org_id == org_id, survey_responses.completed
+    ).select("invitation_id")
+    # IN (subquery) rather than a left join: engines disagree on what an unmatched row holds.
+    invited = invited.mutate(
+        period_start=_period_start(invited.created_at, grain=grain, start=start),
+        answered=ibis.ifelse(invited.id.isin(completed.invitation_id), 1, 0),
+    )
+    grouped = (
+        _grouped_rows(invited, customers, by=by, org_id=org_id)
+        .group_by(["group_key", "period_start"])
+        .aggregate(invitations=ibis._.count(), responses=ibis._.answered.sum())
+    )
+    return grouped.mutate(
+        response_rate=grouped.responses.cast("float64") / grouped.invitations.cast("float64")
+    )
+
+
+_PER_TOUCHPOINT_PER_WEEK = {"touchpoint_id": "group_key", "week_start": "period_start"}
+
+
 def nps_per_touchpoint_per_week(
     survey_responses: ir.Table,
     *,
@@ -143,55 +427,9 @@ def nps_per_touchpoint_per_week(
     Responses without a touchpoint form their own group (touchpoint_id NULL). Shares are of the
     scored responses; nps = 100 * (promoter share - detractor share).
     """
-    survey_responses = _of_survey(survey_responses, survey_id)
-    scored = survey_responses.filter(
-        survey_responses.org_id == org_id,
-        survey_responses.kind == "nps",
-        survey_responses.score.notnull(),
-        survey_responses.submitted_at >= _midnight(start),
-        survey_responses.submitted_at < _midnight(end),
-    )
-    score = scored.score
-    counted = scored.select(
-        "touchpoint_id",
-        week_start=_week_start(scored.submitted_at),
-        promoter=ibis.ifelse(score >= 9, 1, 0),
-        passive=ibis.ifelse((score >= 7) & (score <= 8), 1, 0),
-        detractor=ibis.ifelse(score <= 6, 1, 0),
-    )
-    weekly = counted.group_by(["touchpoint_id", "week_start"]).aggregate(
-        responses=ibis._.count(),
-        promoters=ibis._.promoter.sum(),
-        passives=ibis._.passive.sum(),
-        detractors=ibis._.detractor.sum(),
-    )
-    total = weekly.responses.cast("float64")
-    return weekly.mutate(
-        promoter_share=weekly.promoters.cast("float64") / total,
-        passive_share=weekly.passives.cast("float64") / total,
-        detractor_share=weekly.detractors.cast("float64") / total,
-        nps=((weekly.promoters - weekly.detractors) * 100).cast("float64") / total,
-    )
-
-
-def _scored(
-    survey_responses: ir.Table,
-    *,
-    kind: str,
-    org_id: int,
-    start: date,
-    end: date,
-    survey_id: int | None,
-) -> ir.Table:
-    survey_responses = _of_survey(survey_responses, survey_id)
-    scored = survey_responses.filter(
-        survey_responses.org_id == org_id,
-        survey_responses.kind == kind,
-        survey_responses.score.notnull(),
-        survey_responses.submitted_at >= _midnight(start),
-        survey_responses.submitted_at < _midnight(end),
-    )
-    return scored.select("touchpoint_id", "score", week_start=_week_start(scored.submitted_at))
+    return nps_by_group(
+        survey_responses, None, org_id=org_id, start=start, end=end, survey_id=survey_id
+    ).rename(_PER_TOUCHPOINT_PER_WEEK)
 
 
 def csat_per_touchpoint_per_week(
@@ -203,17 +441,9 @@ def csat_per_touchpoint_per_week(
     survey_id: int | None = None,
 ) -> ir.Table:
     """CSAT responses and satisfied ones (4-5 of 5) per touchpoint and ISO week."""
-    scored = _scored(
-        survey_responses, kind="csat", org_id=org_id, start=start, end=end, survey_id=survey_id
-    )
-    weekly = (
-        scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
-        .group_by(["touchpoint_id", "week_start"])
-        .aggregate(responses=ibis._.count(), satisfied=ibis._.satisfied.sum())
-    )
-    return weekly.mutate(
-        satisfied_share=weekly.satisfied.cast("float64") / weekly.responses.cast("float64")
-    )
+    return csat_by_group(
+        survey_responses, None, org_id=org_id, start=start, end=end, survey_id=survey_id
+    ).rename(_PER_TOUCHPOINT_PER_WEEK)
 
 
 def ces_per_touchpoint_per_week(
@@ -224,26 +454,10 @@ def ces_per_touchpoint_per_week(
     end: date,
     survey_id: int | None = None,
 ) -> ir.Table:
-    """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
-
-    The sum of squares (not a standard deviation) is returned so that intervals are computed
-    exactly alike on every engine, also for a single response.
-    """
-    scored = _scored(
-        survey_responses, kind="ces", org_id=org_id, start=start, end=end, survey_id=survey_id
-    )
-    weekly = (
-        scored.mutate(square=scored.score * scored.score)
-        .group_by(["touchpoint_id", "week_start"])
-        .aggregate(
-            responses=ibis._.count(),
-            score_sum=ibis._.score.sum(),
-            score_square_sum=ibis._.square.sum(),
-        )
-    )
-    return weekly.mutate(
-        mean_score=weekly.score_sum.cast("float64") / weekly.responses.cast("float64")
-    )
+    """CES responses, mean score (1-7) and the integer sums behind it per touchpoint and week."""
+    return ces_by_group(
+        survey_responses, None, org_id=org_id, start=start, end=end, survey_id=survey_id
+    ).rename(_PER_TOUCHPOINT_PER_WEEK)
 
 
 def response_rate_per_touchpoint_per_week(
@@ -256,28 +470,15 @@ def response_rate_per_touchpoint_per_week(
     survey_id: int | None = None,
 ) -> ir.Table:
     """Invitations, and those answered completely, per touchpoint and ISO week of the invitation."""
-    survey_invitations = _of_survey(survey_invitations, survey_id)
-    invited = survey_invitations.filter(
-        survey_invitations.org_id == org_id,
-        survey_invitations.created_at >= _midnight(start),
-        survey_invitations.created_at < _midnight(end),
-    )
-    completed = survey_responses.filter(
-        survey_responses.org_id == org_id, survey_responses.completed
-    ).select("invitation_id")
-    # IN (subquery) rather than a left join: engines disagree on what an unmatched row holds.
-    weekly = (
-        invited.select(
-            "touchpoint_id",
-            week_start=_week_start(invited.created_at),
-            answered=ibis.ifelse(invited.id.isin(completed.invitation_id), 1, 0),
-        )
-        .group_by(["touchpoint_id", "week_start"])
-        .aggregate(invitations=ibis._.count(), responses=ibis._.answered.sum())
-    )
-    return weekly.mutate(
-        response_rate=weekly.responses.cast("float64") / weekly.invitations.cast("float64")
-    )
+    return response_rate_by_group(
+        survey_invitations,
+        survey_responses,
+        None,
+        org_id=org_id,
+        start=start,
+        end=end,
+        survey_id=survey_id,
+    ).rename(_PER_TOUCHPOINT_PER_WEEK)
 
 
 LOOP_CLOSED_WITHIN = 48 * 3600  # seconds
@@ -411,4 +612,45 @@ METRICS: tuple[Metric, ...] = (
         ("survey_follow_ups",),
     ),
     Metric("score_distribution_per_survey", score_distribution_per_survey, ("survey_responses",)),
+    # Survey scores by every dimension: one entry per way the grouping compiles differently.
+    Metric(
+        "nps_by_agent_per_month",
+        partial(nps_by_group, by="agent", grain="month"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "nps_by_country_per_week",
+        partial(nps_by_group, by="country", grain="week"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "nps_by_segment_per_month",
+        partial(nps_by_group, by="segment", grain="month"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "csat_by_language_per_month",
+        partial(csat_by_group, by="language", grain="month"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "csat_by_segment_whole_period",
+        partial(csat_by_group, by="segment", grain="none"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "ces_by_country_whole_period",
+        partial(ces_by_group, by="country", grain="none"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "response_rate_by_segment_per_week",
+        partial(response_rate_by_group, by="segment", grain="week"),
+        ("survey_invitations", "survey_responses", "customers"),
+    ),
+    Metric(
+        "response_rate_by_country_per_month",
+        partial(response_rate_by_group, by="country", grain="month"),
+        ("survey_invitations", "survey_responses", "customers"),
+    ),
 )

@@ -49,6 +49,117 @@ class LateDeliveriesWeek(BaseModel):
     late_share: float = Field(ge=0, le=1)
 
 
+SurveyMetricName = Literal["nps", "csat", "ces", "response_rate"]
+SurveyDimension = Literal[
+    "touchpoint", "channel", "agent", "team", "country", "segment", "survey", "language"
+]
+PeriodGrain = Literal["week", "month", "none"]
+GroupKey = int | str | None
+
+
+class SurveyScore(BaseModel):
+    """One survey metric for one group and period, with its 95% interval."""
+
+    metric: SurveyMetricName
+    by: SurveyDimension
+    key: GroupKey = Field(
+        description="touchpoint, agent or survey id, or the channel, team, country, segment or "
+        "language; null: responses without one"
+    )
+    label: str = Field(description="the group as people read it (touchpoint or agent name)")
+    period_start: date = Field(
+        description="Monday of the ISO week, first of the month, or the start (grain none)"
+    )
+    responses: int = Field(
+        description="scored responses; for response_rate the invitations answered completely"
+    )
+    invitations: int | None = Field(default=None, description="response_rate only")
+    value: float = Field(
+        description="NPS (-100..100), CSAT share of 4-5 (0..1), CES mean (1..7) or response rate"
+    )
+    low: float | None = Field(description="95% interval, lower bound; null when unknown")
+    high: float | None = Field(description="95% interval, upper bound; null when unknown")
+    promoters: int | None = Field(default=None, description="NPS only: scores 9-10")
+    passives: int | None = Field(default=None, description="NPS only: scores 7-8")
+    detractors: int | None = Field(default=None, description="NPS only: scores 0-6")
+    promoter_share: float | None = None
+    passive_share: float | None = None
+    detractor_share: float | None = None
+    satisfied: int | None = Field(default=None, description="CSAT only: answers 4-5 of 5")
+
+
+class ScoreChange(BaseModel):
+    """A difference B - A of one metric between two samples, and whether it is significant."""
+
+    difference: float
+    difference_low: float = Field(description="95% interval of the difference, lower bound")
+    difference_high: float = Field(description="95% interval of the difference, upper bound")
+    standard_error: float
+    z: float
+    p_value: float = Field(ge=0, le=1, description="two-sided")
+    significant: bool = Field(description="p < 0.05")
+
+
+class SurveyScoreChange(BaseModel):
+    """One group's metric in period A and period B, and the change from A to B."""
+
+    metric: SurveyMetricName
+    by: SurveyDimension
+    key: GroupKey
+    label: str
+    a: SurveyScore | None = Field(description="period A; null: no responses then")
+    b: SurveyScore | None = Field(description="period B; null: no responses then")
+    change: ScoreChange | None = Field(
+        description="null when either period has no responses, or neither shows any spread"
+    )
+
+    @property
+    def significant(self) -> bool:
+        return self.change is not None and self.change.significant
+
+
+class AgentFeedbackSummary(BaseModel):
+    """One agent's NPS and CSAT this period, the change from the previous one, and the trend."""
+
+    user_id: int
+    name: str
+    nps: SurveyScoreChange | None = Field(description="a: previous period, b: this period")
+    csat: SurveyScoreChange | None = Field(description="a: previous period, b: this period")
+    nps_trend: list[float | None] = Field(description="NPS per week of `weeks`; null: none")
+
+
+class AgentFeedbackOverview(BaseModel):
+    start: date
+    end: date = Field(description="exclusive")
+    previous_start: date = Field(description="the previous period is [previous_start, start)")
+    weeks: list[date] = Field(description="Mondays of the weeks in the period")
+    agents: list[AgentFeedbackSummary]
+
+
+class TouchpointFeedback(BaseModel):
+    touchpoint_id: int | None
+    label: str
+    nps: SurveyScore | None
+    csat: SurveyScore | None
+
+
+class AgentFeedback(BaseModel):
+    """One agent's feedback: totals with the change, the trend per week, and per touchpoint."""
+
+    user_id: int
+    name: str
+    start: date
+    end: date = Field(description="exclusive")
+    previous_start: date
+    weeks: list[date]
+    nps: SurveyScoreChange | None
+    csat: SurveyScoreChange | None
+    nps_trend: list[SurveyScore | None] = Field(description="per week of `weeks`")
+    csat_trend: list[SurveyScore | None] = Field(description="per week of `weeks`")
+    touchpoints: list[TouchpointFeedback]
+    comments_path: str
+
+
 class NpsWeek(BaseModel):
     touchpoint_id: int | None = Field(description="null: responses not tied to a touchpoint")
     week_start: date = Field(description="Monday of the ISO week (UTC) of the response")

@@ -8,35 +8,49 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis.expr.types as ir
+from sqlalchemy.orm import Session
 
 from opencx.analytics import metrics
 from opencx.analytics.engine import analytics_connection
 from opencx.analytics.schemas import (
+    AgentFeedback,
+    AgentFeedbackOverview,
+    AgentFeedbackSummary,
     CesWeek,
     CsatWeek,
     FollowUpGrouping,
     FollowUpWeek,
+    GroupKey,
     LateDeliveriesWeek,
     NpsWeek,
     ResponseRateWeek,
+    ScoreChange,
     ScoreCount,
+    SurveyScore,
+    SurveyScoreChange,
     TouchpointEventsDay,
+    TouchpointFeedback,
     UnitsSoldWeek,
 )
-from opencx.errors import InvalidInput
+from opencx.auth import service as auth
+from opencx.auth.models import Role
+from opencx.auth.schemas import Principal
+from opencx.errors import InvalidInput, NotFound
+from opencx.journeys import service as journeys
+from opencx.surveys import service as surveys
 
 MAX_DAYS = 3 * 366
 
 
-def _check_period(start: date, end: date) -> None:
+def _check_period(start: date, end: date, *, field: str = "end") -> None:
     if end <= start:
-        raise InvalidInput("end", "must be after start")
+        raise InvalidInput(field, f"must be after {field.removesuffix('end')}start")
     if (end - start).days > MAX_DAYS:
-        raise InvalidInput("end", f"the period may span at most {MAX_DAYS} days")
+        raise InvalidInput(field, f"the period may span at most {MAX_DAYS} days")
 
 
 def compute_units_sold_per_product_per_week(
@@ -106,6 +120,7 @@ def compute_late_deliveries_per_week(
 
 
 Z_95 = 1.959963984540054
+SIGNIFICANCE = 0.05
 
 
 def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float, float]:
@@ -155,6 +170,435 @@ def mean_interval(total: int, score_sum: int, square_sum: int) -> tuple[float, f
     variance = max((square_sum - total * mean * mean) / (total - 1), 0.0)
     margin = Z_95 * math.sqrt(variance / total)
     return mean - margin, mean + margin
+
+
+def _change(difference: float, error: float, test_error: float | None = None) -> ScoreChange | None:
+    """Normal test of a difference: `error` gives the interval, `test_error` (or it) the z."""
+    test_error = error if test_error is None else test_error
+    if error <= 0 or test_error <= 0:
+        return None  # no spread in either sample: the normal approximation says nothing
+    z = difference / test_error
+    margin = Z_95 * error
+    p_value = math.erfc(abs(z) / math.sqrt(2))
+    return ScoreChange(
+        difference=difference,
+        difference_low=difference - margin,
+        difference_high=difference + margin,
+        standard_error=error,
+        z=z,
+        p_value=p_value,
+        significant=p_value < SIGNIFICANCE,
+    )
+
+
+def nps_change(a: tuple[int, int, int], b: tuple[int, int, int]) -> ScoreChange | None:
+    """NPS B - A from (promoters, detractors, responses) of each: z-test, SE sqrt(se_a² + se_b²)."""
+
+    def nps_and_error(promoters: int, detractors: int, responses: int) -> tuple[float, float]:
+        # n² times the variance of the +1/0/-1 scores, in integers: no spread is exactly 0
+        spread = responses * (promoters + detractors) - (promoters - detractors) ** 2
+        nps = 100 * (promoters - detractors) / responses
+        return nps, 100 * math.sqrt(spread / responses**3)
+
+    nps_a, error_a = nps_and_error(*a)
+    nps_b, error_b = nps_and_error(*b)
+    return _change(nps_b - nps_a, math.hypot(error_a, error_b))
+
+
+def share_change(hits_a: int, total_a: int, hits_b: int, total_b: int) -> ScoreChange | None:
+    """Share B - A: two-proportion z-test (pooled share), interval from the unpooled error."""
+    share_a, share_b = hits_a / total_a, hits_b / total_b
+    pooled = (hits_a + hits_b) / (total_a + total_b)
+    test_error = math.sqrt(pooled * (1 - pooled) * (1 / total_a + 1 / total_b))
+    error = math.sqrt(share_a * (1 - share_a) / total_a + share_b * (1 - share_b) / total_b)
+    if error <= 0 < test_error:
+        error = test_error  # 0 of n against n of n: the unpooled error alone would be 0
+    return _change(share_b - share_a, error, test_error)
+
+
+def mean_change(a: tuple[int, int, int], b: tuple[int, int, int]) -> ScoreChange | None:
+    """Mean B - A from (count, sum, sum of squares) of each: Welch's error, normal approximation."""
+
+    def mean_and_variance(total: int, score_sum: int, square_sum: int) -> tuple[float, float]:
+        # The sample variance with an integer numerator: equal answers give exactly 0.
+        spread = total * square_sum - score_sum * score_sum
+        return score_sum / total, spread / (total * (total - 1))
+
+    if a[0] < 2 or b[0] < 2:
+        return None
+    mean_a, variance_a = mean_and_variance(*a)
+    mean_b, variance_b = mean_and_variance(*b)
+    return _change(mean_b - mean_a, math.sqrt(variance_a / a[0] + variance_b / b[0]))
+
+
+_BY_GROUP: dict[str, Callable[..., ir.Table]] = {
+    "nps": metrics.nps_by_group,
+    "csat": metrics.csat_by_group,
+    "ces": metrics.ces_by_group,
+    "response_rate": metrics.response_rate_by_group,
+}
+_NO_GROUP = {
+    "touchpoint": "No touchpoint",
+    "channel": "No channel",
+    "agent": "No agent",
+    "team": "No team",
+    "country": "Unknown country",
+    "segment": "No segment",
+    "survey": "No survey",
+    "language": "Unknown language",
+}
+
+
+def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InvalidInput(field, f"must be one of {', '.join(choices)}")
+
+
+def _score_rows(
+    *,
+    org_id: int,
+    metric: str,
+    by: str,
+    grain: str,
+    start: date,
+    end: date,
+    survey_id: int | None,
+    agent_id: int | None,
+) -> list[dict[str, Any]]:
+    with analytics_connection() as store:
+        responses = store.table("survey_responses")
+        tables = (
+            [store.table("survey_invitations"), responses]
+            if metric == "response_rate"
+            else [responses]
+        )
+        expression = _BY_GROUP[metric](
+            *tables,
+            store.table("customers"),
+            org_id=org_id,
+            start=start,
+            end=end,
+            by=by,
+            grain=grain,
+            survey_id=survey_id,
+            agent_id=agent_id,
+        )
+        rows: list[dict[str, Any]] = (
+            expression.order_by(["period_start", "group_key"]).to_pyarrow().to_pylist()
+        )
+    return rows
+
+
+def _score(metric: str, by: str, label: str, row: dict[str, Any]) -> SurveyScore:
+    fields: dict[str, Any] = {
+        "metric": metric,
+        "by": by,
+        "key": row["group_key"],
+        "label": label,
+        "period_start": row["period_start"],
+        "responses": row["responses"],
+    }
+    if metric == "nps":
+        low, high = nps_interval(row["promoters"], row["detractors"], row["responses"])
+        shares = ("promoters", "passives", "detractors")
+        fields |= {name: row[name] for name in shares}
+        fields |= {f"{name[:-1]}_share": row[f"{name[:-1]}_share"] for name in shares}
+        fields |= {"value": row["nps"], "low": low, "high": high}
+    elif metric == "csat":
+        low, high = share_interval(row["satisfied"], row["responses"])
+        fields |= {"satisfied": row["satisfied"], "value": row["satisfied_share"]}
+        fields |= {"low": low, "high": high}
+    elif metric == "ces":
+        bounds = mean_interval(row["responses"], row["score_sum"], row["score_square_sum"])
+        fields |= {"value": row["mean_score"], "low": bounds and bounds[0]}
+        fields |= {"high": bounds and bounds[1]}
+    else:
+        low, high = share_interval(row["responses"], row["invitations"])
+        fields |= {"invitations": row["invitations"], "value": row["response_rate"]}
+        fields |= {"low": low, "high": high}
+    return SurveyScore.model_validate(fields)
+
+
+def _group_labels(session: Session, *, org_id: int, by: str) -> dict[GroupKey, str]:
+    """Readable names of the groups whose keys are ids; agents' names come from auth."""
+    if by == "touchpoint":
+        return {t.id: t.name for t in journeys.list_touchpoints(session, org_id=org_id)}
+    if by == "agent":
+        return {user.id: user.name for user in auth.list_users(session, org_id=org_id)}
+    if by == "survey":
+        return {survey.id: survey.name for survey in surveys.list_surveys(session, org_id=org_id)}
+    return {}
+
+
+def _check_filters(
+    session: Session, *, org_id: int, survey_id: int | None, agent_id: int | None
+) -> None:
+    """Another organization's survey or agent is not found (404), rather than an empty answer."""
+    if survey_id is not None:
+        surveys.get_survey(session, org_id=org_id, survey_id=survey_id)
+    if agent_id is not None and agent_id not in {
+        user.id for user in auth.list_users(session, org_id=org_id)
+    }:
+        raise NotFound("agent", agent_id)
+
+
+def _label(labels: dict[GroupKey, str], by: str, key: GroupKey) -> str:
+    if key is None:
+        return _NO_GROUP[by]
+    return labels.get(key, f"#{key}" if isinstance(key, int) else str(key))
+
+
+def compute_survey_scores(
+    session: Session,
+    *,
+    org_id: int,
+    metric: str,
+    by: str,
+    grain: str,
+    start: date,
+    end: date,
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> list[SurveyScore]:
+    """A survey metric with its 95% interval per group of `by` and period of `grain` in [start, end)."""
+    _check_choice("metric", metric, tuple(_BY_GROUP))
+    _check_choice("by", by, metrics.SURVEY_DIMENSIONS)
+    _check_choice("grain", grain, metrics.PERIOD_GRAINS)
+    _check_period(start, end)
+    _check_filters(session, org_id=org_id, survey_id=survey_id, agent_id=agent_id)
+    rows = _score_rows(
+        org_id=org_id,
+        metric=metric,
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        survey_id=survey_id,
+        agent_id=agent_id,
+    )
+    labels = _group_labels(session, org_id=org_id, by=by)
+    return [_score(metric, by, _label(labels, by, row["group_key"]), row) for row in rows]
+
+
+def _score_change(metric: str, a: SurveyScore, b: SurveyScore) -> ScoreChange | None:
+    if metric == "nps":
+        return nps_change(
+            (a.promoters or 0, a.detractors or 0, a.responses),
+            (b.promoters or 0, b.detractors or 0, b.responses),
+        )
+    if metric == "csat":
+        return share_change(a.satisfied or 0, a.responses, b.satisfied or 0, b.responses)
+    if metric == "response_rate":
+        return share_change(a.responses, a.invitations or 0, b.responses, b.invitations or 0)
+    return None  # CES: computed from the sums, see compute_survey_score_change
+
+
+def compute_survey_score_change(
+    session: Session,
+    *,
+    org_id: int,
+    metric: str,
+    by: str,
+    a_start: date,
+    a_end: date,
+    b_start: date,
+    b_end: date,
+    survey_id: int | None = None,
+    agent_id: int | None = None,
+) -> list[SurveyScoreChange]:
+    """Each group's metric in period A and in period B, the change B - A and its significance."""
+    _check_choice("metric", metric, tuple(_BY_GROUP))
+    _check_choice("by", by, metrics.SURVEY_DIMENSIONS)
+    _check_period(a_start, a_end, field="a_end")
+    _check_period(b_start, b_end, field="b_end")
+    _check_filters(session, org_id=org_id, survey_id=survey_id, agent_id=agent_id)
+    periods = {}
+    for name, start, end in (("a", a_start, a_end), ("b", b_start, b_end)):
+        rows = _score_rows(
+            org_id=org_id,
+            metric=metric,
+            by=by,
+            grain="none",
+            start=start,
+            end=end,
+            survey_id=survey_id,
+            agent_id=agent_id,
+        )
+        periods[name] = {row["group_key"]: row for row in rows}
+    labels = _group_labels(session, org_id=org_id, by=by)
+    keys = sorted(
+        periods["a"].keys() | periods["b"].keys(),
+        key=lambda key: (key is None, str(key) if isinstance(key, str) else f"{key:020d}"),
+    )
+    changes = []
+    for key in keys:
+        label = _label(labels, by, key)
+        row_a, row_b = periods["a"].get(key), periods["b"].get(key)
+        a = _score(metric, by, label, row_a) if row_a else None
+        b = _score(metric, by, label, row_b) if row_b else None
+        change = None
+        if row_a and row_b and a and b:
+            change = (
+                mean_change(
+                    (a.responses, row_a["score_sum"], row_a["score_square_sum"]),
+                    (b.responses, row_b["score_sum"], row_b["score_square_sum"]),
+                )
+                if metric == "ces"
+                else _score_change(metric, a, b)
+            )
+        changes.append(
+            SurveyScoreChange(metric=metric, by=by, key=key, label=label, a=a, b=b, change=change)
+        )
+    return changes
+
+
+MAX_FEEDBACK_WEEKS = 52
+
+
+def _feedback_periods(today: date, weeks: int) -> tuple[date, date, date, list[date]]:
+    """This period (ISO weeks up to today), the same number of whole weeks before, its Mondays."""
+    if not 1 <= weeks <= MAX_FEEDBACK_WEEKS:
+        raise InvalidInput("weeks", f"must be between 1 and {MAX_FEEDBACK_WEEKS}")
+    start = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    end = today + timedelta(days=1)
+    previous_start = start - timedelta(weeks=weeks)
+    return previous_start, start, end, [start + timedelta(weeks=n) for n in range(weeks)]
+
+
+def _agent_change(
+    session: Session,
+    *,
+    org_id: int,
+    metric: str,
+    periods: tuple[date, date, date],
+    agent_id: int | None = None,
+) -> dict[GroupKey, SurveyScoreChange]:
+    previous_start, start, end = periods
+    changes = compute_survey_score_change(
+        session,
+        org_id=org_id,
+        metric=metric,
+        by="agent",
+        a_start=previous_start,
+        a_end=start,
+        b_start=start,
+        b_end=end,
+        agent_id=agent_id,
+    )
+    return {change.key: change for change in changes}
+
+
+def _weekly(
+    session: Session, *, org_id: int, metric: str, by: str, start: date, end: date, **filters: Any
+) -> dict[tuple[GroupKey, date], SurveyScore]:
+    rows = compute_survey_scores(
+        session, org_id=org_id, metric=metric, by=by, grain="week", start=start, end=end, **filters
+    )
+    return {(row.key, row.period_start): row for row in rows}
+
+
+def get_agent_feedback_overview(
+    session: Session, *, org_id: int, viewer: Principal, today: date, weeks: int = 12
+) -> AgentFeedbackOverview:
+    """Agents with survey feedback: NPS and CSAT this period, change vs the previous, NPS trend.
+
+    An agent (role) sees only their own row; managers, admins and analysts see everyone.
+    """
+    previous_start, start, end, mondays = _feedback_periods(today, weeks)
+    periods = (previous_start, start, end)
+    nps = _agent_change(session, org_id=org_id, metric="nps", periods=periods)
+    csat = _agent_change(session, org_id=org_id, metric="csat", periods=periods)
+    trend = _weekly(session, org_id=org_id, metric="nps", by="agent", start=start, end=end)
+    names = {user.id: user.name for user in auth.list_users(session, org_id=org_id)}
+    shown = [key for key in names if key in nps or key in csat]
+    if viewer.role == Role.agent:
+        shown = [key for key in shown if key == viewer.user_id]
+    agents = [
+        AgentFeedbackSummary(
+            user_id=user_id,
+            name=names[user_id],
+            nps=nps.get(user_id),
+            csat=csat.get(user_id),
+            nps_trend=[
+                row.value if (row := trend.get((user_id, monday))) else None for monday in mondays
+            ],
+        )
+        for user_id in sorted(shown, key=lambda user_id: names[user_id].lower())
+    ]
+    return AgentFeedbackOverview(
+        start=start, end=end, previous_start=previous_start, weeks=mondays, agents=agents
+    )
+
+
+def get_agent_feedback(
+    session: Session,
+    *,
+    org_id: int,
+    viewer: Principal,
+    user_id: int,
+    today: date,
+    weeks: int = 12,
+) -> AgentFeedback:
+    """One agent's NPS and CSAT: per week, per touchpoint, and the change vs the previous period.
+
+    An agent may see only their own page: another's answers 404, as for an unknown user.
+    """
+    names = {user.id: user.name for user in auth.list_users(session, org_id=org_id)}
+    if user_id not in names or (viewer.role == Role.agent and viewer.user_id != user_id):
+        raise NotFound("agent", user_id)
+    previous_start, start, end, mondays = _feedback_periods(today, weeks)
+    periods = (previous_start, start, end)
+    mine = {"agent_id": user_id}
+    trends = {
+        metric: _weekly(
+            session, org_id=org_id, metric=metric, by="agent", start=start, end=end, **mine
+        )
+        for metric in ("nps", "csat")
+    }
+    places: dict[str, dict[GroupKey, SurveyScore]] = {
+        metric: {
+            row.key: row
+            for row in compute_survey_scores(
+                session,
+                org_id=org_id,
+                metric=metric,
+                by="touchpoint",
+                grain="none",
+                start=start,
+                end=end,
+                **mine,
+            )
+        }
+        for metric in ("nps", "csat")
+    }
+    touchpoints = [
+        TouchpointFeedback(
+            touchpoint_id=key if isinstance(key, int) else None,
+            label=(places["nps"].get(key) or places["csat"][key]).label,
+            nps=places["nps"].get(key),
+            csat=places["csat"].get(key),
+        )
+        for key in places["nps"].keys() | places["csat"].keys()
+    ]
+    touchpoints.sort(key=lambda place: (place.touchpoint_id is None, place.label.lower()))
+    return AgentFeedback(
+        user_id=user_id,
+        name=names[user_id],
+        start=start,
+        end=end,
+        previous_start=previous_start,
+        weeks=mondays,
+        nps=_agent_change(session, org_id=org_id, metric="nps", periods=periods, **mine).get(
+            user_id
+        ),
+        csat=_agent_change(session, org_id=org_id, metric="csat", periods=periods, **mine).get(
+            user_id
+        ),
+        nps_trend=[trends["nps"].get((user_id, monday)) for monday in mondays],
+        csat_trend=[trends["csat"].get((user_id, monday)) for monday in mondays],
+        touchpoints=touchpoints,
+        comments_path=f"/surveys/comments?agent={user_id}",
+    )
 
 
 def _survey_rows(

@@ -25,6 +25,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Customers", "/customers", True),
     ("Inbox", "/inbox", False),
     ("Surveys", "/surveys", True),
+    ("Agent feedback", "/feedback/agents", True),
     ("Journeys", "/journeys", False),
     ("Insights", "/insights", False),
     ("Quality", "/quality", False),

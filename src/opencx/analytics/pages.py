@@ -1,0 +1,59 @@
+"""Web pages of survey feedback per agent, for team leads: everyone's scores, and one agent's."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from opencx.analytics import service
+from opencx.auth.deps import CurrentUser, DbSession
+from opencx.auth.models import Role
+from opencx.db import utcnow
+from opencx.web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PERIOD_CHOICES = (4, 8, 12, 26, 52)
+
+
+@router.get("/feedback/agents", response_class=HTMLResponse)
+def agent_feedback_list(
+    request: Request, db: DbSession, current: CurrentUser, weeks: int = 12
+) -> Response:
+    # An agent has one page to see, their own.
+    if current.principal.role == Role.agent:
+        return RedirectResponse(f"/feedback/agents/{current.user.id}?weeks={weeks}", 303)
+    overview = service.get_agent_feedback_overview(
+        db, org_id=current.org_id, viewer=current.principal, today=utcnow().date(), weeks=weeks
+    )
+    return render(
+        request,
+        "feedback/agents.html",
+        current=current,
+        overview=overview,
+        weeks=weeks,
+        period_choices=PERIOD_CHOICES,
+    )
+
+
+@router.get("/feedback/agents/{user_id}", response_class=HTMLResponse)
+def agent_feedback(
+    request: Request, user_id: int, db: DbSession, current: CurrentUser, weeks: int = 12
+) -> Response:
+    feedback = service.get_agent_feedback(
+        db,
+        org_id=current.org_id,
+        viewer=current.principal,
+        user_id=user_id,
+        today=utcnow().date(),
+        weeks=weeks,
+    )
+    return render(
+        request,
+        "feedback/agent.html",
+        current=current,
+        feedback=feedback,
+        weeks=weeks,
+        period_choices=PERIOD_CHOICES,
+        sees_team=current.principal.role != Role.agent,
+    )
