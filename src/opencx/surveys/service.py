@@ -6,12 +6,13 @@ import base64
 import hashlib
 import hmac
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction, aliased
 
 from opencx.auth import service as auth
 from opencx.commerce import service as commerce
@@ -111,6 +112,26 @@ def _questions(version: SurveyVersion) -> list[QuestionIn]:
     return [QuestionIn.model_validate(q) for q in version.questions]
 
 
+# Parsed questions of published versions (immutable), by version id, for the public page: every
+# answer would otherwise validate them again. The stored questions are compared on each hit, so
+# an id reused by another database (tests, a restore) can never serve someone else's questions.
+_PUBLISHED_QUESTIONS: dict[int, tuple[list[dict[str, Any]], list[QuestionIn]]] = {}
+_PUBLISHED_QUESTIONS_LIMIT = 1024
+
+
+def _published_questions(version: SurveyVersion) -> list[QuestionIn]:
+    if version.published_at is None:
+        return _questions(version)
+    cached = _PUBLISHED_QUESTIONS.get(version.id)
+    if cached is not None and cached[0] == version.questions:
+        return cached[1]
+    questions = _questions(version)
+    if len(_PUBLISHED_QUESTIONS) >= _PUBLISHED_QUESTIONS_LIMIT:
+        _PUBLISHED_QUESTIONS.clear()
+    _PUBLISHED_QUESTIONS[version.id] = (version.questions, questions)
+    return questions
+
+
 def _newest_version(session: Session, survey: Survey) -> SurveyVersion:
     version = session.scalars(
         select(SurveyVersion)
@@ -119,19 +140,6 @@ def _newest_version(session: Session, survey: Survey) -> SurveyVersion:
         .limit(1)
     ).one()
     return version
-
-
-def _published_version(session: Session, survey: Survey) -> SurveyVersion | None:
-    return session.scalars(
-        select(SurveyVersion)
-        .where(
-            SurveyVersion.org_id == survey.org_id,
-            SurveyVersion.survey_id == survey.id,
-            SurveyVersion.published_at.is_not(None),
-        )
-        .order_by(SurveyVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
 
 
 def _survey_out(session: Session, survey: Survey) -> SurveyOut:
@@ -512,25 +520,55 @@ def _view(question: QuestionIn, language: str, answer: Any) -> QuestionView:
     )
 
 
+# The survey, the token's response (if any) and the version to show, in one round trip: a
+# started response keeps the version it began with, a new one gets the newest published.
+_newest_published = aliased(SurveyVersion)
+_PAGE_PARTS = (
+    select(Survey, SurveyResponse, SurveyVersion)
+    .outerjoin(
+        SurveyResponse,
+        (SurveyResponse.org_id == Survey.org_id)
+        & (SurveyResponse.invitation_id == bindparam("invitation_id")),
+    )
+    .outerjoin(
+        SurveyVersion,
+        (SurveyVersion.org_id == Survey.org_id)
+        & (
+            SurveyVersion.id
+            == func.coalesce(
+                SurveyResponse.version_id,
+                select(_newest_published.id)
+                .where(
+                    _newest_published.org_id == Survey.org_id,
+                    _newest_published.survey_id == Survey.id,
+                    _newest_published.published_at.is_not(None),
+                )
+                .order_by(_newest_published.number.desc())
+                .limit(1)
+                .correlate(Survey)
+                .scalar_subquery(),
+            )
+        ),
+    )
+    .where(Survey.org_id == bindparam("org_id"), Survey.id == bindparam("survey_id"))
+)
+
+
 def _page_parts(
     session: Session, invitation: SurveyInvitation
 ) -> tuple[Survey, SurveyVersion, SurveyResponse | None]:
-    org_id = invitation.org_id
-    survey = _get_survey(session, org_id=org_id, survey_id=invitation.survey_id)
-    response = session.scalars(
-        select(SurveyResponse).where(
-            SurveyResponse.org_id == org_id, SurveyResponse.invitation_id == invitation.id
-        )
+    row = session.execute(
+        _PAGE_PARTS,
+        {
+            "org_id": invitation.org_id,
+            "survey_id": invitation.survey_id,
+            "invitation_id": invitation.id,
+        },
     ).one_or_none()
-    if survey.status is not SurveyStatus.active:
-        raise SurveyLinkExpired("this survey is closed")
-    # A started response stays on the version it began with, even after a new one is published.
-    version = (
-        session.get(SurveyVersion, response.version_id)
-        if response is not None
-        else _published_version(session, survey)
-    )
-    if version is None or version.org_id != org_id:
+    if row is None:
+        raise NotFound("survey", invitation.survey_id)
+    survey, response, version = row
+    if survey.status is not SurveyStatus.active or version is None:
         raise SurveyLinkExpired("this survey is closed")
     return survey, version, response
 
@@ -544,7 +582,7 @@ def _page(
     shown: set[str] | None = None,
 ) -> SurveyPage:
     answers = response.answers if response is not None else {}
-    visible = _visible(_questions(version), answers)
+    visible = _visible(_published_questions(version), answers)
     missing = [q.key for q in visible if q.required and q.key not in answers]
     unseen = shown is not None and any(q.key not in shown for q in visible)
     return SurveyPage(
@@ -592,6 +630,30 @@ def _parse_answer(question: QuestionIn, values: list[str]) -> Any:
     return sorted(set(values))
 
 
+# SQLite lets one transaction write at a time, and a writer that finds the lock taken sleeps in
+# SQLite's busy handler in growing steps (up to 100 ms): under load, answers queued for seconds
+# behind each other. Within the process a plain lock hands the write over as soon as the previous
+# transaction ends. PostgreSQL locks rows and needs none of this.
+_SQLITE_WRITER = threading.Lock()
+# As long as SQLite's busy_timeout (db.py): a thread writing on two sessions at once would wait on
+# itself, and after this SQLite decides, as it did without the lock.
+_SQLITE_WRITER_WAIT_S = 10
+
+
+def _take_sqlite_writer(session: Session) -> None:
+    """Hold the process's SQLite write lock until this session's transaction ends."""
+    if session.get_bind().dialect.name != "sqlite" or session.info.get("sqlite_writer"):
+        return
+    if _SQLITE_WRITER.acquire(timeout=_SQLITE_WRITER_WAIT_S):
+        session.info["sqlite_writer"] = True
+        event.listen(session, "after_transaction_end", _release_sqlite_writer)
+
+
+def _release_sqlite_writer(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and session.info.pop("sqlite_writer", False):
+        _SQLITE_WRITER.release()
+
+
 def record_answers(
     session: Session, *, token: str, form: dict[str, list[str]], now: datetime | None = None
 ) -> SurveyPage:
@@ -606,7 +668,7 @@ def record_answers(
     survey, version, response = _page_parts(session, invitation)
     shown = set(form.get("shown", []))
     answers: dict[str, Any] = dict(response.answers) if response is not None else {}
-    questions = _questions(version)
+    questions = _published_questions(version)
     for question in questions:
         if question.key in shown:
             value = _parse_answer(question, form.get(f"q_{question.key}", []))
@@ -638,6 +700,7 @@ def record_answers(
         q.key in shown for q in visible
     )
     response.submitted_at = now
+    _take_sqlite_writer(session)
     session.flush()
     return _page(token, invitation, survey, version, response, shown)
 
