@@ -630,25 +630,36 @@ def _parse_answer(question: QuestionIn, values: list[str]) -> Any:
     return sorted(set(values))
 
 
-# SQLite lets one transaction write at a time, and a writer that finds the lock taken sleeps in
-# SQLite's busy handler in growing steps (up to 100 ms): under load, answers queued for seconds
-# behind each other. Within the process a plain lock hands the write over as soon as the previous
-# transaction ends. PostgreSQL locks rows and needs none of this.
+# One submit of a token at a time, so that two first submits racing (a double click, a retry)
+# update one response instead of the second failing on the unique invitation_id.
+# PostgreSQL: a row lock on the invitation until the transaction ends.
+# SQLite: a lock in the process, taken before the reads. SQLite lets one transaction write at a
+# time, and a writer that finds its lock taken sleeps in the busy handler in growing steps (up to
+# 100 ms), so under load answers queued for seconds; a plain lock hands over as soon as the
+# previous transaction ends. (Several server processes on one SQLite file still meet in the busy
+# handler, and a same-token race between them can still fail the second submit.)
 _SQLITE_WRITER = threading.Lock()
 # As long as SQLite's busy_timeout (db.py): a thread writing on two sessions at once would wait on
 # itself, and after this SQLite decides, as it did without the lock.
 _SQLITE_WRITER_WAIT_S = 10
 
 
-def _take_sqlite_writer(session: Session) -> None:
-    """Hold the process's SQLite write lock until this session's transaction ends."""
-    if session.get_bind().dialect.name != "sqlite" or session.info.get("sqlite_writer"):
-        return
-    if _SQLITE_WRITER.acquire(timeout=_SQLITE_WRITER_WAIT_S):
+def _lock_invitation(session: Session, invitation: SurveyInvitation) -> None:
+    """Hold the token until this session's transaction ends (see above)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(SurveyInvitation.id)
+            .where(SurveyInvitation.org_id == invitation.org_id)
+            .where(SurveyInvitation.id == invitation.id)
+            .with_for_update()
+        )
+    elif not session.info.get("sqlite_writer") and _SQLITE_WRITER.acquire(
+        timeout=_SQLITE_WRITER_WAIT_S
+    ):
         session.info["sqlite_writer"] = True
-        event.listen(session, "after_transaction_end", _release_sqlite_writer)
 
 
+@event.listens_for(Session, "after_transaction_end")
 def _release_sqlite_writer(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and session.info.pop("sqlite_writer", False):
         _SQLITE_WRITER.release()
@@ -665,6 +676,7 @@ def record_answers(
     """
     now = now or utcnow()
     invitation = _invitation_for_token(session, token, now)
+    _lock_invitation(session, invitation)
     survey, version, response = _page_parts(session, invitation)
     shown = set(form.get("shown", []))
     answers: dict[str, Any] = dict(response.answers) if response is not None else {}
@@ -700,7 +712,6 @@ def record_answers(
         q.key in shown for q in visible
     )
     response.submitted_at = now
-    _take_sqlite_writer(session)
     session.flush()
     return _page(token, invitation, survey, version, response, shown)
 
