@@ -98,6 +98,7 @@ def _form(n: int) -> bytes:
     return urlencode(fields, doseq=True).encode()
 
 
+KEEP_ALIVE_S = 4.0
 _LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
 
 
@@ -107,13 +108,17 @@ class Connections:
     def __init__(self, base: str) -> None:
         parts = urlsplit(base)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # (reader, writer, when it was last used)
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     async def post_form(self, path: str, body: bytes) -> int:
         """POST a form; returns the status code (0 when the connection failed)."""
+        # uvicorn closes a connection idle for 5 s; one idle that long is not reused.
+        while self.idle and self.idle[-1][2] < time.perf_counter() - KEEP_ALIVE_S:
+            self.idle.pop()[1].close()
         if self.idle:
-            reader, writer = self.idle.pop()
+            reader, writer, _ = self.idle.pop()
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.opened += 1
@@ -130,11 +135,11 @@ class Connections:
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             writer.close()
             return 0
-        self.idle.append((reader, writer))
+        self.idle.append((reader, writer, time.perf_counter()))
         return int(answer[9:12])
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
