@@ -110,23 +110,24 @@ class Connections:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         # (reader, writer, when it was last used)
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
-        self.opened = 0
 
     async def post_form(self, path: str, body: bytes) -> int:
         """POST a form; returns the status code (0 when the connection failed)."""
         # uvicorn closes a connection idle for 5 s; one idle that long is not reused.
         while self.idle and self.idle[-1][2] < time.perf_counter() - KEEP_ALIVE_S:
             self.idle.pop()[1].close()
-        if self.idle:
-            reader, writer, _ = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self.opened += 1
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
+        try:
+            if self.idle:
+                reader, writer, _ = self.idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            return 0
         try:
             writer.write(head.encode() + body)
             answer = await reader.readuntil(b"\r\n\r\n")
