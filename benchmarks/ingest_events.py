@@ -141,7 +141,7 @@ def prepare(url: str) -> tuple[str, list[int]]:
 
 
 @contextmanager
-def running_server(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
+def running_server(url: str, data_dir: Path, workers: int = 1):  # type: ignore[no-untyped-def]
     """The real app under uvicorn in a subprocess; yields its base URL and process id."""
     port = _free_port()
     env = {
@@ -154,7 +154,7 @@ def running_server(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
     }
     command = [sys.executable, "-m", "uvicorn", "opencx.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
+    command += ["--no-access-log", "--workers", str(workers)]
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from opencx.auth.deps import DbSession
+from opencx.db import session_scope
 from opencx.errors import InvalidInput, NotFound
 from opencx.surveys import service, team_pages
 from opencx.surveys.page_words import GONE, WORDS
@@ -46,22 +47,26 @@ async def read_answers(request: Request) -> dict[str, list[str]]:
 # A plain `def`: the database work runs in the thread pool. In an `async def` it blocked the
 # event loop while waiting for SQLite's write lock, so the request holding the lock could not
 # commit, and concurrent submits failed with "database is locked" (benchmarks/survey_responses.py).
+# The transaction is its own rather than DbSession's: it commits before the page is rendered, so
+# the write lock is held for the save alone, and the request crosses to the thread pool once
+# (a generator dependency crosses on entry and on exit too).
 @router.post("/s/{token}", response_class=HTMLResponse)
 def submit_survey(
     request: Request,
     token: str,
-    db: DbSession,
     answers: Annotated[dict[str, list[str]], Depends(read_answers)],
 ) -> Response:
     try:
-        page = service.record_answers(db, token=token, form=answers)
+        with session_scope() as db:
+            page = service.record_answers(db, token=token, form=answers)
     except NotFound:
         return _gone(request, 404)
     except service.SurveyLinkExpired:
         return _gone(request, 410)
     except InvalidInput as exc:
         # Nothing was saved; show the page again with the saved answers and the problem.
-        page = service.get_survey_page(db, token=token)
+        with session_scope() as db:
+            page = service.get_survey_page(db, token=token)
         words = WORDS.get(page.language, WORDS[DEFAULT_LANGUAGE])
         return render(
             request,

@@ -8,13 +8,14 @@ import hmac
 import math
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction, aliased
 
 from opencx import jobs
 from opencx.analytics import service as analytics
@@ -151,6 +152,26 @@ def _questions(version: SurveyVersion) -> list[QuestionIn]:
     return [QuestionIn.model_validate(q) for q in version.questions]
 
 
+# Parsed questions of published versions (immutable), by version id, for the public page: every
+# answer would otherwise validate them again. The stored questions are compared on each hit, so
+# an id reused by another database (tests, a restore) can never serve someone else's questions.
+_PUBLISHED_QUESTIONS: dict[int, tuple[list[dict[str, Any]], list[QuestionIn]]] = {}
+_PUBLISHED_QUESTIONS_LIMIT = 1024
+
+
+def _published_questions(version: SurveyVersion) -> list[QuestionIn]:
+    if version.published_at is None:
+        return _questions(version)
+    cached = _PUBLISHED_QUESTIONS.get(version.id)
+    if cached is not None and cached[0] == version.questions:
+        return cached[1]
+    questions = _questions(version)
+    if len(_PUBLISHED_QUESTIONS) >= _PUBLISHED_QUESTIONS_LIMIT:
+        _PUBLISHED_QUESTIONS.clear()
+    _PUBLISHED_QUESTIONS[version.id] = (version.questions, questions)
+    return questions
+
+
 def _newest_version(session: Session, survey: Survey) -> SurveyVersion:
     version = session.scalars(
         select(SurveyVersion)
@@ -159,19 +180,6 @@ def _newest_version(session: Session, survey: Survey) -> SurveyVersion:
         .limit(1)
     ).one()
     return version
-
-
-def _published_version(session: Session, survey: Survey) -> SurveyVersion | None:
-    return session.scalars(
-        select(SurveyVersion)
-        .where(
-            SurveyVersion.org_id == survey.org_id,
-            SurveyVersion.survey_id == survey.id,
-            SurveyVersion.published_at.is_not(None),
-        )
-        .order_by(SurveyVersion.number.desc())
-        .limit(1)
-    ).one_or_none()
 
 
 def _survey_out(session: Session, survey: Survey) -> SurveyOut:
@@ -930,25 +938,55 @@ def _view(question: QuestionIn, language: str, answer: Any) -> QuestionView:
     )
 
 
+# The survey, the token's response (if any) and the version to show, in one round trip: a
+# started response keeps the version it began with, a new one gets the newest published.
+_newest_published = aliased(SurveyVersion)
+_PAGE_PARTS = (
+    select(Survey, SurveyResponse, SurveyVersion)
+    .outerjoin(
+        SurveyResponse,
+        (SurveyResponse.org_id == Survey.org_id)
+        & (SurveyResponse.invitation_id == bindparam("invitation_id")),
+    )
+    .outerjoin(
+        SurveyVersion,
+        (SurveyVersion.org_id == Survey.org_id)
+        & (
+            SurveyVersion.id
+            == func.coalesce(
+                SurveyResponse.version_id,
+                select(_newest_published.id)
+                .where(
+                    _newest_published.org_id == Survey.org_id,
+                    _newest_published.survey_id == Survey.id,
+                    _newest_published.published_at.is_not(None),
+                )
+                .order_by(_newest_published.number.desc())
+                .limit(1)
+                .correlate(Survey)
+                .scalar_subquery(),
+            )
+        ),
+    )
+    .where(Survey.org_id == bindparam("org_id"), Survey.id == bindparam("survey_id"))
+)
+
+
 def _page_parts(
     session: Session, invitation: SurveyInvitation
 ) -> tuple[Survey, SurveyVersion, SurveyResponse | None]:
-    org_id = invitation.org_id
-    survey = _get_survey(session, org_id=org_id, survey_id=invitation.survey_id)
-    response = session.scalars(
-        select(SurveyResponse).where(
-            SurveyResponse.org_id == org_id, SurveyResponse.invitation_id == invitation.id
-        )
+    row = session.execute(
+        _PAGE_PARTS,
+        {
+            "org_id": invitation.org_id,
+            "survey_id": invitation.survey_id,
+            "invitation_id": invitation.id,
+        },
     ).one_or_none()
-    if survey.status is not SurveyStatus.active:
-        raise SurveyLinkExpired("this survey is closed")
-    # A started response stays on the version it began with, even after a new one is published.
-    version = (
-        session.get(SurveyVersion, response.version_id)
-        if response is not None
-        else _published_version(session, survey)
-    )
-    if version is None or version.org_id != org_id:
+    if row is None:
+        raise NotFound("survey", invitation.survey_id)
+    survey, response, version = row
+    if survey.status is not SurveyStatus.active or version is None:
         raise SurveyLinkExpired("this survey is closed")
     return survey, version, response
 
@@ -962,7 +1000,7 @@ def _page(
     shown: set[str] | None = None,
 ) -> SurveyPage:
     answers = response.answers if response is not None else {}
-    visible = _visible(_questions(version), answers)
+    visible = _visible(_published_questions(version), answers)
     missing = [q.key for q in visible if q.required and q.key not in answers]
     unseen = shown is not None and any(q.key not in shown for q in visible)
     return SurveyPage(
@@ -981,6 +1019,19 @@ def get_survey_page(session: Session, *, token: str, now: datetime | None = None
     invitation = _invitation_for_token(session, token, now or utcnow())
     survey, version, response = _page_parts(session, invitation)
     return _page(token, invitation, survey, version, response)
+
+
+def _published_version(session: Session, survey: Survey) -> SurveyVersion | None:
+    return session.scalars(
+        select(SurveyVersion)
+        .where(
+            SurveyVersion.org_id == survey.org_id,
+            SurveyVersion.survey_id == survey.id,
+            SurveyVersion.published_at.is_not(None),
+        )
+        .order_by(SurveyVersion.number.desc())
+        .limit(1)
+    ).one_or_none()
 
 
 def _survey_for_public_token(session: Session, public_token: str) -> tuple[Survey, SurveyVersion]:
@@ -1104,6 +1155,41 @@ def _parse_answer(question: QuestionIn, values: list[str]) -> Any:
     return sorted(set(values))
 
 
+# One submit of a token at a time, so that two first submits racing (a double click, a retry)
+# update one response instead of the second failing on the unique invitation_id.
+# PostgreSQL: a row lock on the invitation until the transaction ends.
+# SQLite: a lock in the process, taken before the reads. SQLite lets one transaction write at a
+# time, and a writer that finds its lock taken sleeps in the busy handler in growing steps (up to
+# 100 ms), so under load answers queued for seconds; a plain lock hands over as soon as the
+# previous transaction ends. (Several server processes on one SQLite file still meet in the busy
+# handler, and a same-token race between them can still fail the second submit.)
+_SQLITE_WRITER = threading.Lock()
+# As long as SQLite's busy_timeout (db.py): a thread writing on two sessions at once would wait on
+# itself, and after this SQLite decides, as it did without the lock.
+_SQLITE_WRITER_WAIT_S = 10
+
+
+def _lock_invitation(session: Session, invitation: SurveyInvitation) -> None:
+    """Hold the token until this session's transaction ends (see above)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(SurveyInvitation.id)
+            .where(SurveyInvitation.org_id == invitation.org_id)
+            .where(SurveyInvitation.id == invitation.id)
+            .with_for_update()
+        )
+    elif not session.info.get("sqlite_writer") and _SQLITE_WRITER.acquire(
+        timeout=_SQLITE_WRITER_WAIT_S
+    ):
+        session.info["sqlite_writer"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_sqlite_writer(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and session.info.pop("sqlite_writer", False):
+        _SQLITE_WRITER.release()
+
+
 def record_answers(
     session: Session, *, token: str, form: dict[str, list[str]], now: datetime | None = None
 ) -> SurveyPage:
@@ -1115,10 +1201,11 @@ def record_answers(
     """
     now = now or utcnow()
     invitation = _invitation_for_token(session, token, now)
+    _lock_invitation(session, invitation)
     survey, version, response = _page_parts(session, invitation)
     shown = set(form.get("shown", []))
     answers: dict[str, Any] = dict(response.answers) if response is not None else {}
-    questions = _questions(version)
+    questions = _published_questions(version)
     for question in questions:
         if question.key in shown:
             value = _parse_answer(question, form.get(f"q_{question.key}", []))
