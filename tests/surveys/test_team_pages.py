@@ -177,6 +177,38 @@ def test_builder_shows_validation_errors_next_to_the_form_and_saves_nothing(
     assert (survey.name, survey.version) == ("After delivery", 1)
 
 
+def test_builder_sets_a_periodic_trigger_only_with_its_period(
+    client: TestClient, db_session: Session, tenant: Tenant, world: World
+) -> None:
+    login(client, tenant.admin_email)
+    url = f"/surveys/{world.nps_survey_id}/edit"
+    fields = builder_form(client.get(url).text)
+    # when the trigger is set to periodic without a period
+    missing = client.post(url, data={**fields, "trigger": "periodic", "action": "save"})
+    # then it is a 422 naming period_days and nothing changes
+    assert missing.status_code == 422
+    assert "period_days: give period_days with trigger periodic" in missing.text
+    db_session.expire_all()
+    assert (
+        service.get_survey(db_session, org_id=world.org_id, survey_id=world.nps_survey_id).trigger
+        is None
+    )
+    # when it is saved with a quarterly period
+    saved = client.post(
+        url,
+        data={**fields, "trigger": "periodic", "period_days": "91", "action": "save"},
+        follow_redirects=False,
+    )
+    # then the survey asks every 91 days, and the builder shows it
+    assert saved.status_code == 303
+    db_session.expire_all()
+    survey = service.get_survey(db_session, org_id=world.org_id, survey_id=world.nps_survey_id)
+    assert (survey.trigger, survey.period_days) == ("periodic", 91)
+    assert 'name="period_days" type="number" min="1" max="3650" inputmode="numeric" value="91"' in (
+        client.get(url).text
+    )
+
+
 def test_publish_and_close_from_the_builder(
     client: TestClient, db_session: Session, tenant: Tenant
 ) -> None:

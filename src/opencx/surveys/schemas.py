@@ -286,6 +286,7 @@ class SurveyEditIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     trigger: SurveyTrigger | None = None
+    period_days: int | None = Field(default=None, ge=1, le=3650)
     questions: list[QuestionIn] = Field(min_length=1, max_length=50)
 
 

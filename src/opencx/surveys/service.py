@@ -212,6 +212,11 @@ def _get_survey(session: Session, *, org_id: int, survey_id: int) -> Survey:
     return survey
 
 
+def _check_trigger(trigger: SurveyTrigger | None, period_days: int | None) -> None:
+    if (trigger is SurveyTrigger.periodic) != (period_days is not None):
+        raise InvalidInput("period_days", "give period_days with trigger periodic, and only then")
+
+
 def create_survey(session: Session, *, org_id: int, data: SurveyIn) -> SurveyOut:
     """A new draft survey from a template's questions or custom questions (version 1)."""
     questions = data.questions
@@ -220,8 +225,7 @@ def create_survey(session: Session, *, org_id: int, data: SurveyIn) -> SurveyOut
             raise InvalidInput("questions", "a custom survey needs questions")
         questions = STANDARD_QUESTIONS[data.kind]
     _check_questions(questions)
-    if (data.trigger is SurveyTrigger.periodic) != (data.period_days is not None):
-        raise InvalidInput("period_days", "give period_days with trigger periodic, and only then")
+    _check_trigger(data.trigger, data.period_days)
     survey = Survey(
         org_id=org_id,
         name=data.name,
@@ -1388,12 +1392,14 @@ def edit_survey(session: Session, *, org_id: int, survey_id: int, data: SurveyEd
     """
     survey = _get_survey(session, org_id=org_id, survey_id=survey_id)
     _check_questions(data.questions)
+    _check_trigger(data.trigger, data.period_days)
     if _dump(data.questions) != _newest_version(session, survey).questions:
         update_survey_questions(
             session, org_id=org_id, survey_id=survey_id, questions=data.questions
         )
     survey.name = data.name
     survey.trigger = data.trigger
+    survey.period_days = data.period_days
     session.flush()
     return _survey_out(session, survey)
 

@@ -286,6 +286,7 @@ def _builder(
     status_code: int = 200,
     name: str | None = None,
     trigger: str | None = None,
+    period_days: str | None = None,
     errors: list[tuple[int | None, str]] | None = None,
     notice: str = "",
 ) -> Response:
@@ -298,6 +299,7 @@ def _builder(
         questions=state,
         name=survey.name if name is None else name,
         trigger=(survey.trigger.value if survey.trigger else "") if trigger is None else trigger,
+        period_days=(survey.period_days or "") if period_days is None else period_days,
         triggers=list(SurveyTrigger),
         kinds=list(QuestionKind),
         languages=LANGUAGES,
@@ -332,15 +334,19 @@ def save_survey_builder(
     state = _state_from_form(form)
     action = _first(form, "action") or "save"
     name, trigger = _first(form, "name"), _first(form, "trigger")
+    period_days = _first(form, "period_days")
     if action != "save":
         _apply(action, state)
         survey = service.get_survey(db, org_id=current.org_id, survey_id=survey_id)
-        return _builder(request, current, survey, state, name=name, trigger=trigger)
+        return _builder(
+            request, current, survey, state, name=name, trigger=trigger, period_days=period_days
+        )
     try:
         data = SurveyEditIn.model_validate(
             {
                 "name": name,
                 "trigger": trigger or None,
+                "period_days": period_days or None,
                 "questions": [_question_data(q) for q in state],
             }
         )
@@ -364,6 +370,7 @@ def save_survey_builder(
             status_code=422,
             name=name,
             trigger=trigger,
+            period_days=period_days,
             errors=errors,
         )
     return RedirectResponse(f"/surveys/{survey_id}/edit?done=saved", status_code=303)
