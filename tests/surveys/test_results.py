@@ -220,7 +220,10 @@ def test_results_give_the_nps_with_interval_trend_distribution_touchpoints_and_r
     # and this week's trend point and the touchpoint row agree with the headline
     assert [w.responses for w in results.trend] == [6]
     assert results.trend[0].value == pytest.approx(headline.value)
-    assert [(t.name, t.responses) for t in results.touchpoints] == [("Delivery", 6)]
+    assert [(row.key, row.name, row.responses) for row in results.breakdown] == [
+        (delivery.id, "Delivery", 6)
+    ]
+    assert results.breakdown[0].value == pytest.approx(headline.value)
     # and 3 of 7 invitations are answered completely: the detractors have yet to see
     # "what went wrong" (shown after their first submit), and one invitation is unanswered
     rate = results.response_rate
@@ -405,3 +408,30 @@ def test_csat_and_ces_results_have_their_own_headline_and_groups(
     assert list(bars) == list(range(1, 6 if kind == "csat" else 8))
     assert {score: bars[score] for score in groups} == groups
     assert results.trend[0].value == pytest.approx(value)
+
+
+def test_results_break_the_nps_down_by_language_and_refuse_an_unknown_dimension(
+    db_session: Session, world: World
+) -> None:
+    # given three Dutch answers (two promoters, one detractor) and one English detractor
+    for n, (score, language) in enumerate([(10, "nl"), (9, "nl"), (2, "nl"), (4, "en")]):
+        answer(db_session, world, f"L{n}", score, language=language)
+    sync_to_analytics()
+    # when the results are broken down by language
+    results = service.get_survey_results(
+        db_session, org_id=world.org_id, survey_id=world.nps_survey_id, weeks=4, by="language"
+    )
+    # then each language has its own NPS, the biggest group first
+    assert results.breakdown_by == "language"
+    assert [(row.key, row.responses) for row in results.breakdown] == [("nl", 3), ("en", 1)]
+    assert results.breakdown[0].value == pytest.approx(100 * (2 - 1) / 3)
+    assert results.breakdown[1].value == pytest.approx(-100)
+    assert (results.breakdown[0].low, results.breakdown[0].high) == pytest.approx(
+        analytics.nps_interval(2, 1, 3)
+    )
+    # and an unknown dimension is a 422 naming `by`
+    with pytest.raises(InvalidInput) as refused:
+        service.get_survey_results(
+            db_session, org_id=world.org_id, survey_id=world.nps_survey_id, by="shoe_size"
+        )
+    assert refused.value.field == "by"

@@ -323,8 +323,10 @@ class ScoreBar(BaseModel):
     )
 
 
-class TouchpointResult(BaseModel):
-    touchpoint_id: int | None
+class BreakdownRow(BaseModel):
+    """A survey's figure for one group of the breakdown (a touchpoint, agent, country...)."""
+
+    key: int | str | None = Field(description="the group's id or value; null: none recorded")
     name: str
     responses: int
     value: float
@@ -377,7 +379,8 @@ class SurveyResults(BaseModel):
     response_rate: ResponseRate
     trend: list[TrendWeek]
     distribution: list[ScoreBar]
-    touchpoints: list[TouchpointResult]
+    breakdown_by: str = Field(description="touchpoint, channel, agent, team, country, segment...")
+    breakdown: list[BreakdownRow]
     live: LiveFeed
 
 

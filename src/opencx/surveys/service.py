@@ -44,6 +44,7 @@ from opencx.surveys.models import (
     SurveyVersion,
 )
 from opencx.surveys.schemas import (
+    BreakdownRow,
     CommentFilter,
     CommentPage,
     FeedbackItem,
@@ -65,7 +66,6 @@ from opencx.surveys.schemas import (
     SurveyOut,
     SurveyOverview,
     SurveyResults,
-    TouchpointResult,
     TrendWeek,
     TriggerReport,
     survey_language,
@@ -1569,18 +1569,76 @@ def _score_group(kind: SurveyKind, score: int) -> str:
     return "low" if score <= cuts[0] else "neutral" if score <= cuts[1] else "high"
 
 
+# What the results page breaks a survey's figure down by (custom surveys: touchpoint only).
+BREAKDOWNS = ("touchpoint", "channel", "agent", "team", "country", "segment", "language")
+
+
+def _breakdown(
+    session: Session,
+    survey: SurveyOut,
+    *,
+    by: str,
+    rows: list[tuple[date, int | None, int, int, int]],
+    org_id: int,
+    start: date,
+    end: date,
+) -> list[BreakdownRow]:
+    """The survey's figure per group of `by`, biggest groups first."""
+    if survey.kind is SurveyKind.custom:
+        if by != "touchpoint":
+            raise InvalidInput("by", "a custom survey breaks down by touchpoint only")
+        names = {t.id: t.name for t in journeys.list_touchpoints(session, org_id=org_id)}
+        breakdown = []
+        for touchpoint_id, (n, first, second) in _summed(rows, 1).items():
+            value, *bounds = _figure(survey.kind, n, first, second)
+            low, high = _bounds(*bounds)
+            name = names.get(touchpoint_id, "—") if touchpoint_id else "No touchpoint"
+            breakdown.append(
+                BreakdownRow(
+                    key=touchpoint_id, name=name, responses=n, value=value, low=low, high=high
+                )
+            )
+    else:
+        # CSAT comes as a share; the page shows it in percent like the headline.
+        scale = 100.0 if survey.kind is SurveyKind.csat else 1.0
+        breakdown = [
+            BreakdownRow(
+                key=score.key,
+                name=score.label,
+                responses=score.responses,
+                value=score.value * scale,
+                low=None if score.low is None else score.low * scale,
+                high=None if score.high is None else score.high * scale,
+            )
+            for score in analytics.compute_survey_scores(
+                session,
+                org_id=org_id,
+                metric=survey.kind.value,
+                by=by,
+                grain="none",
+                start=start,
+                end=end,
+                survey_id=survey.id,
+            )
+        ]
+    return sorted(breakdown, key=lambda row: -row.responses)
+
+
 def get_survey_results(
     session: Session,
     *,
     org_id: int,
     survey_id: int,
     weeks: int = DEFAULT_RESULT_WEEKS,
+    by: str = "touchpoint",
     now: datetime | None = None,
 ) -> SurveyResults:
-    """A survey's headline, response rate, weekly trend, score distribution and touchpoints
-    over the last weeks (from the analytics store), and its newest responses (operational)."""
+    """A survey's headline, response rate, weekly trend, score distribution and breakdown by
+    `by` over the last weeks (from the analytics store), and its newest responses (operational)."""
     if weeks not in RESULT_WEEKS:
         raise InvalidInput("weeks", f"must be one of {', '.join(map(str, RESULT_WEEKS))}")
+    if by not in BREAKDOWNS:
+        raise InvalidInput("by", f"must be one of {', '.join(BREAKDOWNS)}")
     survey = get_survey(session, org_id=org_id, survey_id=survey_id)
     start, end = result_period(weeks, now)
     counts = {
@@ -1605,22 +1663,7 @@ def get_survey_results(
         trend.append(
             TrendWeek(week_start=week, responses=n, value=value, low=low_or_none, high=high_or_none)
         )
-    names = {t.id: t.name for t in journeys.list_touchpoints(session, org_id=org_id)}
-    touchpoints = []
-    for touchpoint_id, (n, first, second) in _summed(rows, 1).items():
-        value, *bounds = _figure(survey.kind, n, first, second)
-        low_or_none, high_or_none = _bounds(*bounds)
-        touchpoints.append(
-            TouchpointResult(
-                touchpoint_id=touchpoint_id,
-                name=names.get(touchpoint_id, "—") if touchpoint_id else "No touchpoint",
-                responses=n,
-                value=value,
-                low=low_or_none,
-                high=high_or_none,
-            )
-        )
-    touchpoints.sort(key=lambda t: -t.responses)
+    breakdown = _breakdown(session, survey, by=by, rows=rows, org_id=org_id, start=start, end=end)
     rates = analytics.compute_response_rate_per_touchpoint_per_week(
         org_id=org_id, start=start, end=end, survey_id=survey_id
     )
@@ -1641,7 +1684,8 @@ def get_survey_results(
         ),
         trend=trend,
         distribution=distribution,
-        touchpoints=touchpoints,
+        breakdown_by=by,
+        breakdown=breakdown,
         live=_live_feed(session, org_id=org_id, filters=CommentFilter(survey_id=survey_id)),
     )
 

@@ -419,10 +419,15 @@ def survey_preview(
 
 @router.get("/surveys/{survey_id}/results", response_class=HTMLResponse)
 def survey_results(
-    request: Request, survey_id: int, db: DbSession, current: CurrentUser, weeks: int = 12
+    request: Request,
+    survey_id: int,
+    db: DbSession,
+    current: CurrentUser,
+    weeks: int = 12,
+    by: str = "touchpoint",
 ) -> Response:
     results = service.get_survey_results(
-        db, org_id=current.org_id, survey_id=survey_id, weeks=weeks
+        db, org_id=current.org_id, survey_id=survey_id, weeks=weeks, by=by
     )
     return render(
         request,
@@ -431,6 +436,7 @@ def survey_results(
         results=results,
         may_build=current.user.role in BUILDERS,
         week_choices=service.RESULT_WEEKS,
+        breakdowns=service.BREAKDOWNS,
         live_seconds=LIVE_SECONDS,
     )
 
