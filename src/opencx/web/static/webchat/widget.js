@@ -176,6 +176,7 @@
       } else if (frame.type === "email_saved") {
         offlineText.textContent = t.saved.replace("{email}", frame.email);
         emailForm.hidden = true;
+        input.focus(); // the focused form is gone: keep focus inside the chat
       } else if (frame.type === "error") {
         if (frame.id) { state.outbox = state.outbox.filter(function (m) { return m.client_id !== frame.id; }); save(); }
         var item = frame.id && shown[frame.id];
