@@ -163,6 +163,12 @@ def test_an_agent_reply_reaches_the_visitor_live(
     assert pushed["message"]["body"] == "Yes, we have 12 in stock."
 
 
+def note_customer(session: Session, note: Message) -> int:
+    conversation = session.get(Conversation, note.conversation_id)
+    assert conversation is not None
+    return conversation.customer_id
+
+
 def _agent_client(client: TestClient, db_session: Session, tenant: Tenant) -> None:
     auth_service.create_user(
         db_session,
@@ -260,6 +266,11 @@ def test_an_email_of_another_customer_is_not_merged_but_noted(
             select(Message).where(Message.direction == MessageDirection.note)
         ).one()
         assert f"customer #{known.id}" in note.body
+        visitor_customer = customers.get_customer(
+            db_session, org_id=tenant.org_id, customer_id=note_customer(db_session, note)
+        )
+        assert visitor_customer.id != known.id
+        assert visitor_customer.attributes[webchat.UNVERIFIED_EMAIL] == "anna@example.nl"
     # and a reload shows the visitor only their own messages, never the note
     with client.websocket_connect(f"/chat/ws/{tenant.slug}") as socket:
         history = _hello(socket, token)["messages"]

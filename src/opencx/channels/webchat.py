@@ -41,6 +41,7 @@ from opencx.settings import get_settings
 from opencx.text_safety import is_unsafe
 
 IDENTITY_NAMESPACE = "webchat"
+UNVERIFIED_EMAIL = "webchat_unverified_email"
 MAX_BODY_CHARS = 4000
 MAX_FRAME_BYTES = 64 * 1024  # a frame beyond this closes the socket (1009)
 MESSAGES_PER_MINUTE = 20
@@ -232,14 +233,14 @@ def record_visitor_email(
             source=f"channel:{ConversationChannel.chat.value}",
         )
         return identity.value
-    if customer_id is None:
-        customer, _ = customers.upsert_customer(
-            session,
-            org_id=org_id,
-            data=CustomerIn(identities=[visitor]),
-            source=f"channel:{ConversationChannel.chat.value}",
-        )
-        customer_id = customer.id
+    # Kept on the visitor's profile (shown on the customer 360 page) even before a first message.
+    customer, _ = customers.upsert_customer(
+        session,
+        org_id=org_id,
+        data=CustomerIn(identities=[visitor], attributes={UNVERIFIED_EMAIL: identity.value}),
+        source=f"channel:{ConversationChannel.chat.value}",
+    )
+    customer_id = customer.id
     page = conversations.list_conversations(
         session, org_id=org_id, customer_id=customer_id, channel=ConversationChannel.chat, limit=1
     )
