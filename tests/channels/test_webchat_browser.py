@@ -68,6 +68,11 @@ def test_visitor_writes_agent_sees_it_live_replies_and_the_visitor_sees_the_repl
     agent.get_by_role("button", name="Send reply").click()
     agent.locator("#conversation-messages .message.outbound").wait_for()
     agent.screenshot(path=screenshots / "inbox-desktop.png", full_page=True)
+    # and the inbox fits a phone as well
+    agent.set_viewport_size(PHONE)
+    assert agent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    agent.screenshot(path=screenshots / "inbox-phone.png", full_page=True)
+    agent.set_viewport_size(DESKTOP)
     # then the visitor sees the reply in the widget
     dialog.locator(".msg.outbound", has_text="Uw pakket komt morgen").wait_for(timeout=10_000)
     visitor.screenshot(path=screenshots / "webchat-phone-reply.png")
