@@ -87,6 +87,17 @@ def test_visitor_writes_agent_sees_it_live_replies_and_the_visitor_sees_the_repl
     )
     # and the widget fits a phone screen
     assert visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # when the agent presses ? the shortcuts are listed; a assigns to them; e resolves
+    agent.keyboard.press("Escape")
+    agent.keyboard.press("?")
+    shortcuts = agent.get_by_role("dialog", name="Keyboard shortcuts")
+    shortcuts.wait_for()
+    agent.keyboard.press("Escape")
+    shortcuts.wait_for(state="hidden")
+    agent.keyboard.press("a")
+    agent.get_by_text("assigned to Sam Agent").wait_for()
+    agent.keyboard.press("e")
+    agent.locator("#conversation-head .status-resolved").wait_for()
 
 
 def test_with_no_agent_online_the_widget_says_so_and_takes_an_email_address(

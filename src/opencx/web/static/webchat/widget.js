@@ -189,6 +189,7 @@
     socket.onclose = function () {
       socket = null; ready = false;
       status.textContent = t.connecting;
+      status.hidden = false;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 15000);
     };
