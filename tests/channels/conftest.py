@@ -215,3 +215,7 @@ def smtp_outbox(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     get_settings.cache_clear()
     yield outbox
     controller.stop()
+
+
+# The browser tests of the web chat share the web app's browser and live server fixtures.
+from tests.web.test_browser import browser, live_server, screenshots  # noqa: E402, F401

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from opencx.auth import service as auth
-from opencx.channels import email, messaging
+from opencx.channels import email, messaging, webchat
 from opencx.channels.adapter import ChannelAdapter
 from opencx.conversations import service as conversations
 from opencx.conversations.models import ConversationChannel
@@ -102,3 +102,4 @@ def record_telegram_webhook(
 
 
 conversations.register_outbound_sender(ConversationChannel.email, email.send_email_reply)
+conversations.register_outbound_sender(ConversationChannel.chat, webchat.send_chat_reply)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from opencx.conversations.models import (
     ConversationStatus,
     MessageDirection,
 )
-from opencx.customers.schemas import IdentityIn
+from opencx.customers.schemas import Customer360, IdentityIn
 from opencx.db import RowId
 from opencx.surveys.schemas import TriggerReport
 
@@ -343,3 +344,37 @@ class RenderedMacro(BaseModel):
     conversation_id: int
     language: str
     text: str
+
+
+class InboxView(enum.StrEnum):
+    """The agent inbox's queues; each holds open and pending conversations only."""
+
+    mine = "mine"
+    team = "team"  # assigned to a colleague or a team
+    unassigned = "unassigned"
+    open = "open"
+
+
+class InboxRow(BaseModel):
+    """One line of the inbox list."""
+
+    conversation: ConversationOut
+    customer_name: str
+    last_message: str
+    last_direction: MessageDirection | None
+    waiting_since: datetime | None = Field(
+        description="when the customer's unanswered message came; None when it is the desk's turn"
+    )
+
+
+class InboxPage(BaseModel):
+    """What the agent inbox shows: one queue, and the open conversation with its customer 360."""
+
+    view: InboxView
+    counts: dict[str, int]
+    rows: list[InboxRow]
+    selected: ConversationDetail | None = None
+    customer: Customer360 | None = None
+    macros: list[MacroOut] = Field(default_factory=list)
+    agent_names: dict[int, str] = Field(default_factory=dict)
+    now: datetime

@@ -43,6 +43,9 @@ from opencx.conversations.schemas import (
     InboundAttachment,
     InboundMessageIn,
     InboundResult,
+    InboxPage,
+    InboxRow,
+    InboxView,
     MacroIn,
     MacroOut,
     MessageOut,
@@ -60,6 +63,7 @@ from opencx.customers.timeline import TimelineEntry
 from opencx.db import utcnow
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.journeys import service as journeys
+from opencx.live import hub, publish_after_commit
 from opencx.settings import get_settings
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InteractionIn, TriggerReport
@@ -97,6 +101,44 @@ _senders: dict[ConversationChannel, OutboundSender] = {}
 def register_outbound_sender(channel: ConversationChannel, sender: OutboundSender) -> None:
     """Let a channel adapter send replies; `sender` returns the channel's id of the sent message."""
     _senders[channel] = sender
+
+
+# --- live updates ---------------------------------------------------------------------------
+
+
+def inbox_topic(org_id: int) -> str:
+    """Live topic of the organization's inbox: every change of a conversation or its messages."""
+    return f"inbox:{org_id}"
+
+
+def chat_topic(org_id: int, address: str) -> str:
+    """Live topic of one web chat visitor: the replies they should see."""
+    return f"chat:{org_id}:{address}"
+
+
+def presence_topic(org_id: int) -> str:
+    """Live topic telling web chat visitors whether an agent is online."""
+    return f"presence:{org_id}"
+
+
+def count_agents_online(org_id: int) -> int:
+    """Agents with the inbox open in this process (each open inbox holds a live socket)."""
+    return hub.count(inbox_topic(org_id))
+
+
+def _announce(session: Session, conversation: Conversation, change: str, **extra: Any) -> None:
+    publish_after_commit(
+        session,
+        inbox_topic(conversation.org_id),
+        {
+            "type": change,
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "channel": conversation.channel.value,
+            "status": conversation.status.value,
+            **extra,
+        },
+    )
 
 
 # --- looking conversations up ---------------------------------------------------------------
@@ -412,6 +454,14 @@ def record_inbound_message(
     for attachment in [*_inbound_attachments(data.attachments), *attachments]:
         _store_attachment(session, org_id=org_id, message_id=message.id, attachment=attachment)
     session.flush()
+    _announce(
+        session,
+        conversation,
+        "message",
+        message_id=message.id,
+        direction=MessageDirection.inbound.value,
+        sent_at=message.sent_at.isoformat(),
+    )
     return InboundResult(
         conversation=ConversationOut.model_validate(conversation),
         message=_message_out(session, message),
@@ -555,7 +605,16 @@ def reply_to_conversation(
         conversation.first_response_at = now
     conversation.last_message_at = max(conversation.last_message_at, now)
     session.flush()
-    return _message_out(session, message)
+    out = _message_out(session, message)
+    _announce(session, conversation, "message", message_id=message.id, direction="outbound")
+    if conversation.channel is ConversationChannel.chat and address and not message.delivery_error:
+        # The visitor's socket shows it once it is stored; a closed widget loads it on reconnect.
+        publish_after_commit(
+            session,
+            chat_topic(org_id, address),
+            {"type": "message", "message": out.model_dump(mode="json")},
+        )
+    return out
 
 
 def add_note(
@@ -585,6 +644,7 @@ def add_note(
     )
     session.add(message)
     session.flush()
+    _announce(session, conversation, "message", message_id=message.id, direction="note")
     return _message_out(session, message)
 
 
@@ -602,6 +662,7 @@ def assign_conversation(
     if "team" in data.model_fields_set:
         conversation.team = data.team
     session.flush()
+    _announce(session, conversation, "conversation")
     return ConversationOut.model_validate(conversation)
 
 
@@ -655,6 +716,7 @@ def update_conversation(
             conversation.reopened_count += 1
         conversation.status = changes.status
     session.flush()
+    _announce(session, conversation, "conversation")
     report, error = (
         _invite_after_resolution(session, conversation=conversation, now=now)
         if resolving
@@ -709,6 +771,8 @@ def merge_conversations(
             )
         )
     session.flush()
+    _announce(session, survivor, "conversation")
+    _announce(session, merged, "conversation")
     return ConversationOut.model_validate(survivor)
 
 
@@ -793,6 +857,136 @@ def render_macro(
     return RenderedMacro(
         macro_id=macro.id, conversation_id=conversation.id, language=language, text=text
     )
+
+
+# --- the agent inbox ------------------------------------------------------------------------
+
+_WAITING_STATUSES = (ConversationStatus.open, ConversationStatus.pending)
+
+
+def _view_condition(view: InboxView, user_id: int) -> ColumnElement[bool]:
+    if view is InboxView.mine:
+        return Conversation.assignee_id == user_id
+    if view is InboxView.team:
+        return (Conversation.assignee_id.is_not(None)) | (Conversation.team.is_not(None))
+    if view is InboxView.unassigned:
+        return Conversation.assignee_id.is_(None)
+    return Conversation.id.is_not(None)
+
+
+def _last_messages(
+    session: Session, *, org_id: int, conversation_ids: list[int]
+) -> dict[int, Message]:
+    if not conversation_ids:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(
+            Message.org_id == org_id,
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction != MessageDirection.note,
+        )
+        .group_by(Message.conversation_id)
+    )
+    rows = session.scalars(select(Message).where(Message.org_id == org_id, Message.id.in_(latest)))
+    return {m.conversation_id: m for m in rows}
+
+
+def list_customer_messages(
+    session: Session,
+    *,
+    org_id: int,
+    customer_id: int,
+    channel: ConversationChannel,
+    limit: int = 100,
+) -> list[MessageOut]:
+    """The customer's latest messages on one channel, both ways, oldest first; notes left out."""
+    family = customers.customer_id_family(session, org_id=org_id, customer_id=customer_id)
+    rows = session.scalars(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.org_id == org_id,
+            Conversation.org_id == org_id,
+            Conversation.customer_id.in_(family),
+            Message.channel == channel,
+            Message.direction != MessageDirection.note,
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return [MessageOut.model_validate(m) for m in reversed(list(rows))]
+
+
+def get_inbox(
+    session: Session,
+    *,
+    org_id: int,
+    user_id: int,
+    view: InboxView = InboxView.open,
+    conversation_id: int | None = None,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> InboxPage:
+    """One queue of the inbox, newest activity first; with a conversation, it and its customer 360."""
+    waiting = [
+        Conversation.org_id == org_id,
+        Conversation.merged_into_id.is_(None),
+        Conversation.status.in_(_WAITING_STATUSES),
+    ]
+    counts = {
+        v.value: session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(*waiting, _view_condition(v, user_id))
+        )
+        or 0
+        for v in InboxView
+    }
+    conversations = list(
+        session.scalars(
+            select(Conversation)
+            .where(*waiting, _view_condition(view, user_id))
+            .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+            .limit(limit)
+        )
+    )
+    last = _last_messages(session, org_id=org_id, conversation_ids=[c.id for c in conversations])
+    names: dict[int, str] = {}
+    rows = []
+    for conversation in conversations:
+        if conversation.customer_id not in names:
+            profile = customers.get_customer_profile(
+                session, org_id=org_id, customer_id=conversation.customer_id
+            )
+            names[conversation.customer_id] = profile.display_name
+        message = last.get(conversation.id)
+        inbound = message is not None and message.direction is MessageDirection.inbound
+        rows.append(
+            InboxRow(
+                conversation=ConversationOut.model_validate(conversation),
+                customer_name=names[conversation.customer_id],
+                last_message=" ".join(message.body.split())[:140] if message else "",
+                last_direction=message.direction if message else None,
+                waiting_since=message.sent_at if inbound and message else None,
+            )
+        )
+    page = InboxPage(
+        view=view,
+        counts=counts,
+        rows=rows,
+        agent_names={u.id: u.name for u in auth.list_users(session, org_id=org_id)},
+        now=now or utcnow(),
+    )
+    if conversation_id is not None:
+        page.selected = get_conversation_detail(
+            session, org_id=org_id, conversation_id=conversation_id
+        )
+        page.customer = customers.get_customer_360(
+            session, org_id=org_id, customer_id=page.selected.customer_id
+        )
+        page.macros = list_macros(session, org_id=org_id)
+    return page
 
 
 # --- customer 360 and GDPR ------------------------------------------------------------------

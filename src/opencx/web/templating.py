@@ -23,7 +23,7 @@ templates.env.globals["version"] = __version__
 NAVIGATION: list[tuple[str, str, bool]] = [
     ("Overview", "/", True),
     ("Customers", "/customers", True),
-    ("Inbox", "/inbox", False),
+    ("Inbox", "/inbox", True),
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
     ("Journeys", "/journeys", False),

@@ -1,0 +1,222 @@
+"""The agent inbox: queues, the conversation with reply box and macros, the customer 360 beside it.
+
+Forms post and redirect back (they work without JavaScript); htmx swaps the changed parts. A
+WebSocket (/inbox/live) tells the open page what changed, so it refreshes without a reload;
+an open socket also counts the agent as online for the web chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    Form,
+    HTTPException,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+    status,
+)
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from opencx.auth import service as auth
+from opencx.auth.deps import SESSION_COOKIE, CsrfChecked, CurrentUser, DbSession, SignedIn
+from opencx.auth.models import Role
+from opencx.conversations import service
+from opencx.conversations.models import ConversationStatus
+from opencx.conversations.schemas import AssignIn, ConversationPatch, InboxView, NoteIn, ReplyIn
+from opencx.db import session_scope
+from opencx.errors import InvalidInput
+from opencx.live import hub
+from opencx.web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+DESK_ROLES = (Role.agent, Role.manager, Role.admin)
+
+
+def _agent(current: SignedIn) -> SignedIn:
+    if current.user.role not in DESK_ROLES:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "the inbox is for agents, managers and admins"
+        )
+    return current
+
+
+def require_agent(current: CurrentUser) -> SignedIn:
+    return _agent(current)
+
+
+def require_agent_form(current: CsrfChecked) -> SignedIn:
+    return _agent(current)
+
+
+Agent = Annotated[SignedIn, Depends(require_agent)]
+AgentForm = Annotated[SignedIn, Depends(require_agent_form)]
+
+
+def _back(conversation_id: int, view: str) -> RedirectResponse:
+    view = view if view in InboxView.__members__ else InboxView.open.value
+    return RedirectResponse(f"/inbox/{conversation_id}?view={view}", status_code=303)
+
+
+def _inbox(
+    request: Request, db: DbSession, agent: SignedIn, view: str, conversation_id: int | None
+) -> Response:
+    chosen = InboxView(view) if view in InboxView.__members__ else InboxView.open
+    page = service.get_inbox(
+        db,
+        org_id=agent.org_id,
+        user_id=agent.user.id,
+        view=chosen,
+        conversation_id=conversation_id,
+    )
+    return render(
+        request, "inbox/page.html", current=agent, inbox=page, statuses=list(ConversationStatus)
+    )
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, db: DbSession, agent: Agent, view: str = "open") -> Response:
+    return _inbox(request, db, agent, view, None)
+
+
+@router.get("/inbox/{conversation_id}", response_class=HTMLResponse)
+def inbox_conversation(
+    request: Request, conversation_id: int, db: DbSession, agent: Agent, view: str = "open"
+) -> Response:
+    return _inbox(request, db, agent, view, conversation_id)
+
+
+@router.post("/inbox/{conversation_id}/messages")
+def write_message(
+    conversation_id: int,
+    db: DbSession,
+    agent: AgentForm,
+    body: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "reply",
+    view: Annotated[str, Form()] = "open",
+) -> Response:
+    """The reply box: a reply to the customer, or (kind=note) an internal note."""
+    if kind not in ("reply", "note"):
+        raise InvalidInput("kind", "reply or note")
+    if not body.strip():
+        raise InvalidInput("body", "must not be blank")
+    if kind == "note":
+        service.add_note(
+            db,
+            org_id=agent.org_id,
+            conversation_id=conversation_id,
+            data=NoteIn(body=body),
+            author_user_id=agent.user.id,
+        )
+    else:
+        service.reply_to_conversation(
+            db,
+            org_id=agent.org_id,
+            conversation_id=conversation_id,
+            data=ReplyIn(body=body),
+            author_user_id=agent.user.id,
+        )
+    return _back(conversation_id, view)
+
+
+@router.post("/inbox/{conversation_id}/assign")
+def assign_to_me(
+    conversation_id: int,
+    db: DbSession,
+    agent: AgentForm,
+    view: Annotated[str, Form()] = "open",
+) -> Response:
+    service.assign_conversation(
+        db,
+        org_id=agent.org_id,
+        conversation_id=conversation_id,
+        data=AssignIn(assignee_id=agent.user.id),
+    )
+    return _back(conversation_id, view)
+
+
+@router.post("/inbox/{conversation_id}/status")
+def change_status(
+    conversation_id: int,
+    db: DbSession,
+    agent: AgentForm,
+    status_: Annotated[str, Form(alias="status")],
+    view: Annotated[str, Form()] = "open",
+) -> Response:
+    if status_ not in ConversationStatus.__members__:
+        raise InvalidInput("status", f"one of {', '.join(ConversationStatus)}")
+    service.update_conversation(
+        db,
+        org_id=agent.org_id,
+        conversation_id=conversation_id,
+        changes=ConversationPatch(status=ConversationStatus(status_)),
+    )
+    return _back(conversation_id, view)
+
+
+@router.get("/inbox/{conversation_id}/macros/{macro_id}", response_class=PlainTextResponse)
+def macro_text(conversation_id: int, macro_id: int, db: DbSession, agent: Agent) -> str:
+    """The macro in the customer's language, placeholders filled, for the reply box."""
+    return service.render_macro(
+        db,
+        org_id=agent.org_id,
+        macro_id=macro_id,
+        conversation_id=conversation_id,
+        agent_id=agent.user.id,
+    ).text
+
+
+def _socket_agent(token: str | None) -> int | None:
+    """The organization of a signed-in agent's session cookie, else None."""
+    if not token:
+        return None
+    with session_scope() as session:
+        found = auth.get_web_session(session, token=token)
+        if found is None or found[1].role not in DESK_ROLES:
+            return None
+        return found[1].org_id
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    # Browsers send cookies with cross-site WebSocket requests: refuse other sites' pages.
+    origin = websocket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+@router.websocket("/inbox/live")
+async def inbox_live(websocket: WebSocket) -> None:
+    org_id = await run_in_threadpool(_socket_agent, websocket.cookies.get(SESSION_COOKIE))
+    if org_id is None or not _same_origin(websocket):
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, "sign in as an agent")
+        return
+    await websocket.accept()
+    with hub.subscription(service.inbox_topic(org_id)) as subscription:
+        _announce_presence(org_id)
+        forwarder = asyncio.create_task(_forward(websocket, subscription.queue))
+        try:
+            while True:
+                # The page pings to keep proxies from closing an idle socket.
+                if await websocket.receive_text() == "ping":
+                    await websocket.send_text("pong")
+        except WebSocketDisconnect:
+            pass
+        finally:
+            forwarder.cancel()
+    _announce_presence(org_id)
+
+
+async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, object]]) -> None:
+    while True:
+        await websocket.send_json(await queue.get())
+
+
+def _announce_presence(org_id: int) -> None:
+    online = service.count_agents_online(org_id)
+    hub.publish(service.presence_topic(org_id), {"type": "presence", "agents_online": online > 0})

@@ -1,0 +1,88 @@
+/* The agent inbox: live refresh over /inbox/live, keyboard shortcuts, macros into the reply box. */
+(function () {
+  "use strict";
+  var inbox = document.querySelector(".inbox");
+  if (!inbox) return;
+  var current = inbox.dataset.conversation;
+
+  // Live: the server names what changed; refresh the list, and the open conversation when it
+  // is the one. Events in a burst refresh once.
+  var pending = { list: false, conversation: false }, timer = null, retry = 1000;
+  function refresh() {
+    timer = null;
+    var here = location.pathname + location.search;
+    if (pending.list) htmx.ajax("GET", here, { target: "#inbox-list", select: "#inbox-list", swap: "outerHTML" });
+    if (pending.conversation) {
+      htmx.ajax("GET", here, { target: "#conversation-messages", select: "#conversation-messages", swap: "outerHTML" });
+      htmx.ajax("GET", here, { target: "#conversation-head", select: "#conversation-head", swap: "outerHTML" });
+    }
+    pending = { list: false, conversation: false };
+  }
+  function connect() {
+    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/inbox/live");
+    var ping = null;
+    socket.onopen = function () { retry = 1000; ping = setInterval(function () { socket.send("ping"); }, 25000); };
+    socket.onmessage = function (e) {
+      if (e.data === "pong") return;
+      var change = JSON.parse(e.data);
+      pending.list = true;
+      if (String(change.conversation_id) === current) pending.conversation = true;
+      if (!timer) timer = setTimeout(refresh, 100);
+    };
+    socket.onclose = function () {
+      clearInterval(ping);
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 15000);
+    };
+    window.opencxInbox = socket;
+  }
+  connect();
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-row")); }
+  function move(step) {
+    var all = rows();
+    if (!all.length) return;
+    var at = all.findIndex(function (a) { return a.hasAttribute("aria-current"); });
+    var next = all[Math.max(0, Math.min(all.length - 1, at + step))];
+    if (at === -1) next = all[0];
+    if (next && (at === -1 || next !== all[at])) location.href = next.href;
+  }
+  function submit(action) {
+    var form = document.querySelector('form[data-action="' + action + '"]');
+    if (form) form.requestSubmit();
+  }
+  var dialog = document.getElementById("shortcuts");
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-shortcuts]")) dialog.showModal();
+  });
+  document.addEventListener("keydown", function (e) {
+    var typing = e.target.closest("input, textarea, select, [contenteditable]");
+    if (e.key === "Escape" && typing) { e.target.blur(); return; }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey || dialog.open) return;
+    var actions = {
+      j: function () { move(1); },
+      k: function () { move(-1); },
+      r: function () { var box = document.getElementById("reply-body"); if (box) box.focus(); },
+      e: function () { submit("resolve"); },
+      a: function () { submit("assign"); },
+      "?": function () { dialog.showModal(); }
+    };
+    if (actions[e.key]) { e.preventDefault(); actions[e.key](); }
+  });
+
+  // A macro comes back in the customer's language; it goes in at the cursor.
+  document.addEventListener("change", function (e) {
+    var select = e.target.closest("#macro-select");
+    if (!select || !select.value) return;
+    fetch(select.dataset.macroBase + select.value, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (text) {
+        var box = document.getElementById("reply-body");
+        var start = box.selectionStart || 0, end = box.selectionEnd || 0;
+        box.value = box.value.slice(0, start) + text + box.value.slice(end);
+        box.focus();
+        box.selectionStart = box.selectionEnd = start + text.length;
+        select.value = "";
+      });
+  });
+})();
