@@ -77,6 +77,8 @@ def settings_env(
     monkeypatch.setenv("OPENCX_ANALYTICS_URL", f"duckdb:///{tmp_path / 'analytics.duckdb'}")
     monkeypatch.setenv("OPENCX_ENVIRONMENT", "test")
     monkeypatch.setenv("OPENCX_ANALYTICS_SYNC_SECONDS", "0")
+    monkeypatch.setenv("OPENCX_TEXT_ENRICHMENT_SECONDS", "0")
+    monkeypatch.setenv("OPENCX_TEXT_LEARNING_HOURS", "0")
     reset_caches()
     yield tmp_path
     _empty_all_tables()

@@ -23,6 +23,7 @@ from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 from opencx.text_safety import RejectUnsafeText
+from opencx.textanalytics.tasks import enrich_and_learn_periodically
 from opencx.web.templating import WEB_DIR, render
 
 
@@ -94,6 +95,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=sync_periodically,
             kwargs={"interval_seconds": interval, "stop": stop},
             name="opencx-analytics-sync",
+            daemon=True,
+        ).start()
+    text = get_settings()
+    if text.text_enrichment_seconds or text.text_learning_hours:
+        threading.Thread(
+            target=enrich_and_learn_periodically,
+            kwargs={
+                "enrichment_seconds": text.text_enrichment_seconds,
+                "learning_hours": text.text_learning_hours,
+                "stop": stop,
+            },
+            name="opencx-text-analytics",
             daemon=True,
         ).start()
     yield

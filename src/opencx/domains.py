@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("auth", "customers", "commerce", "journeys", "surveys", "conversations", "channels")
+DOMAINS = (
+    "auth",
+    "customers",
+    "commerce",
+    "journeys",
+    "surveys",
+    "conversations",
+    "channels",
+    "textanalytics",
+)
 
 
 def _import_if_present(module: str) -> None:

@@ -214,3 +214,8 @@ def authenticate_api_key(session: Session, *, secret: str) -> Principal | None:
 
 def principal_for_user(user: User) -> Principal:
     return Principal(org_id=user.org_id, user_id=user.id, role=user.role, name=user.name)
+
+
+def list_organization_ids(session: Session) -> list[int]:
+    """Every organization's id: for server-wide background rounds that work org by org."""
+    return list(session.scalars(select(Organization.id).order_by(Organization.id)))
