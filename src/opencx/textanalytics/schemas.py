@@ -59,3 +59,14 @@ class EnrichmentReport(BaseModel):
 
 class ReanalysisReport(BaseModel):
     marked: int
+
+
+class TextAnalyticsOverview(BaseModel):
+    """What the CX manager sees: both models' quality per language and enrichment progress."""
+
+    models: list[SentimentModelOut]
+    last_trained_at: datetime | None
+    analysed: int
+    failed: int
+    min_per_class: int
+    margin: float

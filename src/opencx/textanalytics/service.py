@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from opencx.conversations import service as conversations
@@ -25,6 +25,8 @@ from opencx.surveys.models import SurveyKind
 from opencx.text import ModelError, TextAnalysis, analyze
 from opencx.text.evaluation import LabelledText
 from opencx.text.learning import (
+    MARGIN,
+    MIN_PER_CLASS,
     LearnedSentimentModel,
     learn_sentiment,
     learned_model_files,
@@ -42,6 +44,7 @@ from opencx.textanalytics.schemas import (
     ReanalysisReport,
     SentimentModelOut,
     TextAnalysisOut,
+    TextAnalyticsOverview,
 )
 
 BATCH_SIZE = 500
@@ -354,3 +357,23 @@ def list_text_analyses(
         .order_by(AnalyzedText.source_id, AnalyzedText.field)
     )
     return [TextAnalysisOut.model_validate(row) for row in rows]
+
+
+def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyticsOverview:
+    """Learned and default sentiment quality per language, and how many texts are analysed."""
+    models = list_sentiment_models(session, org_id=org_id)
+    by_status = dict(
+        session.execute(
+            select(AnalyzedText.status, func.count())
+            .where(AnalyzedText.org_id == org_id)
+            .group_by(AnalyzedText.status)
+        ).all()
+    )
+    return TextAnalyticsOverview(
+        models=models,
+        last_trained_at=max((m.trained_at for m in models), default=None),
+        analysed=by_status.get(AnalysisStatus.done, 0),
+        failed=by_status.get(AnalysisStatus.failed, 0),
+        min_per_class=MIN_PER_CLASS,
+        margin=MARGIN,
+    )
