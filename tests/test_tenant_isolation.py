@@ -264,6 +264,8 @@ QUERY = {
     "channel": "email",
     "start": (NOW - timedelta(days=30)).date().isoformat(),
     "end": (NOW + timedelta(days=1)).date().isoformat(),
+    "source_kind": "conversation_message",
+    "source_id": [1, 2, 3],
 }
 
 
