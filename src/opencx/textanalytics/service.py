@@ -47,7 +47,7 @@ from opencx.textanalytics.schemas import (
     TextAnalyticsOverview,
 )
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 MAX_ATTEMPTS = 5
 # a failed text waits RETRY_SECONDS, doubled after each further failure, before its next try
 RETRY_SECONDS = 60
