@@ -65,10 +65,10 @@ def analyze(
             sentiments = learned.score(batch)
             identifier = f"{learned.identifier}+{identifier}"
         if custom_model is not None:
-            custom_sentiment, custom_emotions = custom_model.score(batch)
-            sentiments = sentiments if custom_sentiment is None else custom_sentiment
-            emotions = emotions if custom_emotions is None else custom_emotions
-            both = custom_sentiment is not None and custom_emotions is not None
+            onnx_sentiment, onnx_emotions = custom_model.score(batch)
+            sentiments = sentiments if onnx_sentiment is None else onnx_sentiment
+            emotions = emotions if onnx_emotions is None else onnx_emotions
+            both = onnx_sentiment is not None and onnx_emotions is not None
             identifier = custom_model.identifier + ("" if both else f"+{identifier}")
         for row, position in enumerate(positions):
             probabilities = sentiments[row]

@@ -100,7 +100,9 @@ def stratified_folds(labels: Sequence[str], folds: int, seed: int = SEED) -> np.
     return assignment
 
 
-def _fit(texts: list[str], labels: list[str], classes: tuple[str, ...]) -> tuple[Any, ...]:
+def _fit(
+    texts: list[str], labels: list[str], classes: tuple[str, ...]
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
     from opencx.text.training import build_vocabulary, tfidf_matrix

@@ -111,7 +111,8 @@ def _mark_stale(session: Session, *, org_id: int, language: str | None = None) -
     statement = update(AnalyzedText).where(AnalyzedText.org_id == org_id)
     if language is not None:
         statement = statement.where(AnalyzedText.language == language)
-    return session.execute(statement.values(stale=True)).rowcount or 0
+    result = session.execute(statement.values(stale=True))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def train_organization_sentiment(
