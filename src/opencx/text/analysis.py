@@ -41,7 +41,7 @@ def analyze(
     """Analyze a batch of texts; `lang` skips detection, else it is detected among `languages`.
 
     `custom_sentiment` maps a language to a model learned from an organization's rated texts
-    (see learning): it gives that language's sentiment; emotions stay the default model's.
+    (see learning): its sentiment is blended with the default's; emotions stay the default's.
     A `custom_model` (see onnx_backend) replaces the sentiment and/or emotions it gives.
     """
     detected = [
@@ -62,7 +62,7 @@ def analyze(
         sentiments, emotions, identifier = scores.sentiment, scores.emotions, model.identifier
         learned = (custom_sentiment or {}).get(model_language)
         if learned is not None:
-            sentiments = learned.score(batch)
+            sentiments = learned.blend(sentiments, batch)
             identifier = f"{learned.identifier}+{identifier}"
         if custom_model is not None:
             onnx_sentiment, onnx_emotions = custom_model.score(batch)

@@ -30,6 +30,9 @@ FOLDS = 5
 # the learned model replaces the default only when its cross-validated macro-F1 is this much higher
 MARGIN = 0.02
 C = 2.0
+# the weight of the learned model's probabilities; the rest is the default model's. Averaging keeps
+# the default's knowledge of the language for words the organization's comments never used.
+LEARNED_WEIGHT = 0.5
 SEED = 20261130
 FILES = ("metadata.json", "vocabulary.json", "weights.npz")
 ARRAYS = ("idf", "sentiment_weights", "sentiment_bias")
@@ -57,9 +60,14 @@ class LearnedSentimentModel:
         self.idf = arrays["idf"].astype(np.float32)
         self.weights = arrays["sentiment_weights"].astype(np.float32)
         self.bias = arrays["sentiment_bias"].astype(np.float32)
+        self.learned_weight = float(metadata.get("learned_weight", LEARNED_WEIGHT))
+
+    def blend(self, default: np.ndarray, texts: list[str]) -> np.ndarray:
+        """The sentiment probabilities used: the default's (n, 3) averaged with this model's."""
+        return (1.0 - self.learned_weight) * default + self.learned_weight * self.score(texts)
 
     def score(self, texts: list[str]) -> np.ndarray:
-        """Probabilities (n, 3) over negative, neutral, positive; unlearned sentiments get 0."""
+        """This model's own probabilities (n, 3) over negative, neutral, positive (unlearned: 0)."""
         rows, columns, values = tfidf_entries(texts, self.vocabulary, self.idf)
         linear = np.tile(self.bias, (len(texts), 1))
         np.add.at(linear, rows, self.weights[columns] * values[:, None])
@@ -175,6 +183,8 @@ def learn_language(
     texts, truth = [e.text for e in used], [e.label for e in used]
     fold_of = stratified_folds(truth, folds)
     learned_predicted = [""] * len(used)
+    # the default does not train, so its held-out predictions are its predictions on all folds
+    default_probabilities = default.score(texts).sentiment
     # one BLAS thread: the solver's result then does not depend on the machine's core count
     with threadpool_limits(limits=1):
         for fold in range(folds):
@@ -184,12 +194,10 @@ def learn_language(
                 *_fit([texts[i] for i in train], [truth[i] for i in train], classes),
                 {"identifier": identifier, "language": language, "labels": classes},
             )
-            for i, label in zip(
-                held_out, _predict(fitted.score([texts[i] for i in held_out]), classes), strict=True
-            ):
+            blended = fitted.blend(default_probabilities[held_out], [texts[i] for i in held_out])
+            for i, label in zip(held_out, _predict(blended, classes), strict=True):
                 learned_predicted[i] = label
-        # the default does not train, so its held-out predictions are its predictions on all folds
-        default_predicted = _predict(default.score(texts).sentiment, classes)
+        default_predicted = _predict(default_probabilities, classes)
         learned_quality = _quality(truth, learned_predicted, classes)
         default_quality = _quality(truth, default_predicted, classes)
         chosen = learned_quality.macro_f1 >= default_quality.macro_f1 + margin
@@ -213,6 +221,7 @@ def learn_language(
             "margin": margin,
             "chosen": chosen,
             "c": C,
+            "learned_weight": LEARNED_WEIGHT,
         }
         model = _model(*_fit(texts, truth, classes), metadata)
     return LearningReport(
