@@ -299,6 +299,8 @@ QUERY = {
     "a_end": (NOW - timedelta(days=30)).date().isoformat(),
     "b_start": (NOW - timedelta(days=30)).date().isoformat(),
     "b_end": (NOW + timedelta(days=1)).date().isoformat(),
+    "source_kind": "conversation_message",
+    "source_id": [1, 2, 3],
 }
 
 

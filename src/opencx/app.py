@@ -24,6 +24,7 @@ from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.settings import get_settings
 from opencx.surveys.tasks import dispatch_periodically
 from opencx.text_safety import RejectUnsafeText
+from opencx.textanalytics.tasks import enrich_and_learn_periodically
 from opencx.web.templating import WEB_DIR, render
 from opencx.webhooks.tasks import deliver_periodically
 
@@ -110,6 +111,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=deliver_periodically,
             kwargs={"interval_seconds": webhook_interval, "stop": stop},
             name="opencx-webhook-delivery",
+            daemon=True,
+        ).start()
+    if (text := get_settings()).text_enrichment_seconds or text.text_learning_hours:
+        threading.Thread(
+            target=enrich_and_learn_periodically,
+            kwargs={
+                "enrichment_seconds": text.text_enrichment_seconds,
+                "learning_hours": text.text_learning_hours,
+                "stop": stop,
+            },
+            name="opencx-text-analytics",
             daemon=True,
         ).start()
     yield

@@ -413,5 +413,59 @@ def text_train(
         )
 
 
+def _org_id(org: str) -> int:
+    try:
+        with session_scope() as session:
+            return auth_service.get_organization_by_slug(session, slug=org).id
+    except NotFound as exc:
+        raise _fail(str(exc)) from exc
+
+
+@text_app.command("learn")
+def text_learn(org: OrgOption) -> None:
+    """Learn sentiment from the organization's rated survey comments; print both models' quality."""
+    from opencx.textanalytics import service as textanalytics
+
+    org_id = _org_id(org)
+    with session_scope() as session:
+        models = textanalytics.train_organization_sentiment(session, org_id=org_id)
+    if not models:
+        typer.echo("no rated survey comments yet")
+    for model in models:
+        counts = ", ".join(f"{n} {label}" for label, n in model.counts.items() if n)
+        figures = "".join(
+            f"  {name} acc {q.accuracy:.3f} F1 {q.macro_f1:.3f}"
+            for name, q in (("default", model.default), ("learned", model.learned))
+            if q is not None
+        )
+        used = "learned model used" if model.chosen else "default model used"
+        typer.echo(f"{model.language}: {counts}{figures}  -> {used} ({model.reason})")
+
+
+@text_app.command("enrich")
+def text_enrich(org: OrgOption) -> None:
+    """Analyse the organization's new and changed messages and survey comments now."""
+    from opencx.textanalytics.tasks import enrich_texts
+
+    totals = enrich_texts(org_id=_org_id(org))
+    typer.echo(
+        f"{totals['analyzed']} analysed, {totals['failed']} failed (retried later), "
+        f"{totals['removed']} removed"
+    )
+
+
+@text_app.command("reanalyze")
+def text_reanalyze(org: OrgOption) -> None:
+    """Redo every analysis of the organization (after a model change)."""
+    from opencx.textanalytics import service as textanalytics
+    from opencx.textanalytics.tasks import enrich_texts
+
+    org_id = _org_id(org)
+    with session_scope() as session:
+        marked = textanalytics.reanalyze_texts(session, org_id=org_id).marked
+    totals = enrich_texts(org_id=org_id)
+    typer.echo(f"{marked} marked; {totals['analyzed']} analysed, {totals['failed']} failed")
+
+
 if __name__ == "__main__":
     app()

@@ -15,6 +15,7 @@ DOMAINS = (
     "surveys",
     "conversations",
     "channels",
+    "textanalytics",
 )
 
 

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     webhook_delivery_seconds: int = Field(
         default=30, ge=0, description="How often the server retries due webhooks; 0 = never"
     )
+    text_enrichment_seconds: int = Field(
+        default=30, ge=0, description="How often the server analyses new texts; 0 = never"
+    )
+    text_learning_hours: int = Field(
+        default=24, ge=0, description="How often sentiment is relearned per organization; 0 = never"
+    )
     jobs_backend: Literal["inline", "celery"] = "inline"
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"

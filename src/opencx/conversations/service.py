@@ -1117,3 +1117,17 @@ def _erase_conversation_content(
 timeline.register_timeline_source("conversations", _conversation_timeline)
 gdpr.register_export_source("conversations", _export_conversations)
 gdpr.register_erasure_hook("conversations", _erase_conversation_content)
+
+
+def list_inbound_message_bodies(session: Session, *, org_id: int) -> list[tuple[int, str]]:
+    """(message id, body) of every inbound message with a non-empty body, for text analytics."""
+    rows = session.execute(
+        select(Message.id, Message.body)
+        .where(
+            Message.org_id == org_id,
+            Message.direction == MessageDirection.inbound,
+            Message.body != "",
+        )
+        .order_by(Message.id)
+    )
+    return [(message_id, body) for message_id, body in rows if body.strip()]

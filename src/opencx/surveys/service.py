@@ -1869,3 +1869,44 @@ def poll_comments(
     if _feedback_stamp(session, _feedback_filter(org_id, filters)) == stamp:
         return None
     return list_comments(session, org_id=org_id, filters=filters, page_size=page_size)
+
+
+# ---- text analytics ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreeTextAnswer:
+    """One non-empty free-text answer of a response, with the response's score and language."""
+
+    response_id: int
+    question_key: str
+    kind: SurveyKind
+    score: int | None
+    language: str
+    text: str
+
+
+def list_free_text_answers(session: Session, *, org_id: int) -> list[FreeTextAnswer]:
+    """Every non-empty free-text answer of the organization's responses, oldest response first."""
+    free_text = {
+        version.id: [q.key for q in _questions(version) if q.kind is QuestionKind.free_text]
+        for version in session.scalars(select(SurveyVersion).where(SurveyVersion.org_id == org_id))
+    }
+    rows = session.execute(
+        select(
+            SurveyResponse.id,
+            SurveyResponse.version_id,
+            SurveyResponse.kind,
+            SurveyResponse.score,
+            SurveyResponse.language,
+            SurveyResponse.answers,
+        )
+        .where(SurveyResponse.org_id == org_id)
+        .order_by(SurveyResponse.id)
+    )
+    return [
+        FreeTextAnswer(response_id, key, kind, score, language, answers[key].strip())
+        for response_id, version_id, kind, score, language, answers in rows
+        for key in free_text.get(version_id, [])
+        if isinstance(answers.get(key), str) and answers[key].strip()
+    ]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opencx.text.language import DEFAULT_LANGUAGES, UNKNOWN, DetectedLanguage, detect_language
 from opencx.text.model import EMOTIONS, SENTIMENTS, shipped_model
 from opencx.text.onnx_backend import OnnxModel
+
+if TYPE_CHECKING:
+    from opencx.text.learning import LearnedSentimentModel
 
 # a text whose language is unknown or has no model is scored by this one and says so in `model`
 FALLBACK_LANGUAGE = "en"
@@ -31,10 +36,13 @@ def analyze(
     languages: tuple[str, ...] = DEFAULT_LANGUAGES,
     *,
     custom_model: OnnxModel | None = None,
+    custom_sentiment: Mapping[str, LearnedSentimentModel] | None = None,
 ) -> list[TextAnalysis]:
     """Analyze a batch of texts; `lang` skips detection, else it is detected among `languages`.
 
-    A `custom_model` (see onnx_backend) replaces the default sentiment and/or emotions it gives.
+    `custom_sentiment` maps a language to a model learned from an organization's rated texts
+    (see learning): its sentiment is blended with the default's; emotions stay the default's.
+    A `custom_model` (see onnx_backend) replaces the sentiment and/or emotions it gives.
     """
     detected = [
         DetectedLanguage(lang, 1.0) if lang else detect_language(text, languages) for text in texts
@@ -52,11 +60,15 @@ def analyze(
         batch = [texts[p] for p in positions]
         scores = model.score(batch)
         sentiments, emotions, identifier = scores.sentiment, scores.emotions, model.identifier
+        learned = (custom_sentiment or {}).get(model_language)
+        if learned is not None:
+            sentiments = learned.blend(sentiments, batch)
+            identifier = f"{learned.identifier}+{identifier}"
         if custom_model is not None:
-            custom_sentiment, custom_emotions = custom_model.score(batch)
-            sentiments = sentiments if custom_sentiment is None else custom_sentiment
-            emotions = emotions if custom_emotions is None else custom_emotions
-            both = custom_sentiment is not None and custom_emotions is not None
+            onnx_sentiment, onnx_emotions = custom_model.score(batch)
+            sentiments = sentiments if onnx_sentiment is None else onnx_sentiment
+            emotions = emotions if onnx_emotions is None else onnx_emotions
+            both = onnx_sentiment is not None and onnx_emotions is not None
             identifier = custom_model.identifier + ("" if both else f"+{identifier}")
         for row, position in enumerate(positions):
             probabilities = sentiments[row]

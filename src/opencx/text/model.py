@@ -39,6 +39,22 @@ class Scores:
     emotions: np.ndarray
 
 
+def tfidf_entries(
+    texts: list[str], vocabulary: dict[str, int], idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sparse L2-normalised sublinear TF-IDF of the texts as (row, column, value) arrays."""
+    counted = count_features(texts, vocabulary)
+    lengths = np.fromiter((len(c) for c in counted), dtype=np.int64, count=len(counted))
+    rows = np.repeat(np.arange(len(counted)), lengths)
+    columns = np.fromiter((i for c in counted for i in c), dtype=np.int64, count=int(lengths.sum()))
+    tf = np.fromiter((n for c in counted for n in c.values()), dtype=np.float32)
+    values = (1.0 + np.log(tf)) * idf[columns]
+    norms = np.zeros(len(counted), dtype=np.float32)
+    np.add.at(norms, rows, values * values)
+    values /= np.sqrt(norms, where=norms > 0, out=np.ones_like(norms))[rows]
+    return rows, columns, values
+
+
 class LanguageModel:
     """TF-IDF features, a linear sentiment model and eight one-vs-rest emotion models."""
 
@@ -59,19 +75,9 @@ class LanguageModel:
 
     def linear_scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Raw linear sentiment scores (n, 3) and emotion scores (n, 8) of the texts."""
-        counted = count_features(texts, self.vocabulary)
-        lengths = np.fromiter((len(c) for c in counted), dtype=np.int64, count=len(counted))
-        rows = np.repeat(np.arange(len(counted)), lengths)
-        columns = np.fromiter(
-            (i for c in counted for i in c), dtype=np.int64, count=int(lengths.sum())
-        )
-        tf = np.fromiter((n for c in counted for n in c.values()), dtype=np.float32)
-        values = (1.0 + np.log(tf)) * self.idf[columns]
-        norms = np.zeros(len(counted), dtype=np.float32)
-        np.add.at(norms, rows, values * values)
-        values /= np.sqrt(norms, where=norms > 0, out=np.ones_like(norms))[rows]
-        sentiment = np.tile(self.sentiment_bias, (len(counted), 1))
-        emotions = np.tile(self.emotion_bias, (len(counted), 1))
+        rows, columns, values = tfidf_entries(texts, self.vocabulary, self.idf)
+        sentiment = np.tile(self.sentiment_bias, (len(texts), 1))
+        emotions = np.tile(self.emotion_bias, (len(texts), 1))
         np.add.at(sentiment, rows, self.sentiment_weights[columns] * values[:, None])
         np.add.at(emotions, rows, self.emotion_weights[columns] * values[:, None])
         return sentiment, emotions

@@ -124,7 +124,8 @@ def split_examples(examples: list[Example]) -> tuple[list[Example], list[Example
     return shuffled[:train_end], shuffled[train_end:validation_end], shuffled[validation_end:]
 
 
-def _vocabulary(texts: list[str]) -> tuple[list[str], np.ndarray]:
+def build_vocabulary(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """Features in at least two texts, the most frequent first (capped), and their idf."""
     document_frequency: Counter[str] = Counter()
     for text in texts:
         document_frequency.update(set(extract_features(text)))
@@ -142,7 +143,8 @@ def _vocabulary(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return vocabulary, idf
 
 
-def _matrix(texts: list[str], index: dict[str, int], idf: np.ndarray) -> Any:
+def tfidf_matrix(texts: list[str], index: dict[str, int], idf: np.ndarray) -> Any:
+    """The texts' TF-IDF rows as a scipy sparse matrix (what scikit-learn trains on)."""
     from scipy.sparse import csr_matrix
 
     rows, columns, values = [], [], []
@@ -268,16 +270,18 @@ def _train_language(data_dir: Path, language: str, output_dir: Path) -> dict[str
         if e.text not in train_texts
     ]
     train = train + extra
-    vocabulary, idf = _vocabulary([e.text for e in train])
+    vocabulary, idf = build_vocabulary([e.text for e in train])
     index = {feature: i for i, feature in enumerate(vocabulary)}
 
     def sentiment_part(part: list[Example]) -> tuple[Any, list[str]]:
         labelled = [(e, label) for e in part if (label := sentiment_label(e))]
-        return _matrix([e.text for e, _ in labelled], index, idf), [label for _, label in labelled]
+        return tfidf_matrix([e.text for e, _ in labelled], index, idf), [
+            label for _, label in labelled
+        ]
 
     def emotion_part(part: list[Example]) -> tuple[Any, np.ndarray]:
         emotional = [e for e in part if e.emotions]
-        return _matrix([e.text for e in emotional], index, idf), _emotion_targets(emotional)
+        return tfidf_matrix([e.text for e in emotional], index, idf), _emotion_targets(emotional)
 
     sentiment_c, sentiment_weights, sentiment_bias = _fit_sentiment(
         *sentiment_part(train), *sentiment_part(validation)

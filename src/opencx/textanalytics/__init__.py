@@ -1,0 +1,1 @@
+"""Text analytics in the product: enrichment of every customer text, and sentiment learned per organization."""

@@ -1,0 +1,91 @@
+"""Stored text analyses (beside the texts they analyse) and sentiment models learned per organization."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opencx.db import Base, BigId, OrgRecord
+
+
+class TextSourceKind(enum.StrEnum):
+    """Where an analysed text lives: its table is the source's domain's, never ours."""
+
+    conversation_message = "conversation_message"
+    survey_answer = "survey_answer"
+
+
+class AnalysisStatus(enum.StrEnum):
+    done = "done"
+    failed = "failed"  # retried until MAX_ATTEMPTS; the text itself is untouched
+
+
+class AnalyzedText(OrgRecord, Base):
+    """Language, sentiment and emotions of one text field, keyed by its source."""
+
+    __tablename__ = "text_analyses"
+    __table_args__ = (
+        UniqueConstraint(
+            "org_id", "source_kind", "source_id", "field", name="uq_text_analysis_source"
+        ),
+    )
+
+    source_kind: Mapped[TextSourceKind] = mapped_column(
+        Enum(TextSourceKind, native_enum=False, length=30)
+    )
+    source_id: Mapped[int] = mapped_column(BigId)
+    # the message's "body", or a survey question's key
+    field: Mapped[str] = mapped_column(String(100))
+    # SHA-256 of the text analysed: a changed text is analysed again
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AnalysisStatus] = mapped_column(
+        Enum(AnalysisStatus, native_enum=False, length=10)
+    )
+    # set by reanalysis (a model changed): analysed again by the next round
+    stale: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    language_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    sentiment: Mapped[str | None] = mapped_column(String(10), default=None)
+    sentiment_score: Mapped[float | None] = mapped_column(Float, default=None)
+    emotions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
+    analyzed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OrganizationSentimentModel(OrgRecord, Base):
+    """The last learning run of one language: counts, both measured qualities, and the model."""
+
+    __tablename__ = "organization_sentiment_models"
+    __table_args__ = (
+        UniqueConstraint("org_id", "language", name="uq_organization_sentiment_model_language"),
+    )
+
+    language: Mapped[str] = mapped_column(String(8))
+    identifier: Mapped[str | None] = mapped_column(String(100), default=None)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    default_accuracy: Mapped[float | None] = mapped_column(Float, default=None)
+    default_macro_f1: Mapped[float | None] = mapped_column(Float, default=None)
+    learned_accuracy: Mapped[float | None] = mapped_column(Float, default=None)
+    learned_macro_f1: Mapped[float | None] = mapped_column(Float, default=None)
+    # used for this language's texts only when it beat the default by the margin
+    chosen: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    trained_at: Mapped[datetime]
+    # the model's files as opencx.text.learning writes them (JSON and npz bytes, never pickle)
+    metadata_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    vocabulary_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    weights_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
