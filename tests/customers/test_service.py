@@ -725,3 +725,58 @@ def test_export_holds_profiles_identities_consent_and_merges_as_json(
     assert [(m["survivor_id"], m["merged_id"]) for m in export["merges"]] == [
         (survivor.id, duplicate.id)
     ]
+
+
+def test_may_contact_each_and_families_answer_as_one_by_one(
+    db_session: Session, tenant: Tenant
+) -> None:
+    org_id = tenant.org_id
+    # given decisions over time on several channels, a profile merged into another (which
+    # inherits its consent), one merged into that one too, and an erased profile
+    anna = make_customer(db_session, tenant, email("anna@example.com"))
+    twin = make_customer(db_session, tenant, email("twin@example.com"))
+    third = make_customer(db_session, tenant, email("third@example.com"))
+    gone = make_customer(db_session, tenant, email("gone@example.com"))
+    for who, decision in (
+        (anna, consent("surveys", "any", "granted", when(1))),
+        (anna, consent("surveys", "sms", "withdrawn", when(2))),
+        (anna, consent("marketing", "email", "granted", when(3))),
+        (twin, consent("surveys", "email", "withdrawn", when(5))),
+        (gone, consent("surveys", "email", "granted", when(1))),
+    ):
+        service.record_consent(db_session, org_id=org_id, customer_id=who.id, consent=decision)
+    service.merge_customers(
+        db_session, org_id=org_id, survivor_id=twin.id, merged_id=third.id, merged_by="t"
+    )
+    service.merge_customers(
+        db_session, org_id=org_id, survivor_id=anna.id, merged_id=twin.id, merged_by="t"
+    )
+    service.erase_customer(db_session, org_id=org_id, customer_id=gone.id, requested_by="t")
+    checks = [
+        (who.id, ConsentPurpose(purpose), ConsentChannel(channel), when(day))
+        for who in (anna, twin, third, gone)
+        for purpose in ("surveys", "marketing", "service")
+        for channel in ("email", "sms", "chat")
+        for day in (1, 4, 6)
+    ]
+    # when asked all at once, then each answer is may_contact's
+    one_by_one = [
+        service.may_contact(db_session, org_id=org_id, customer_id=c, purpose=p, channel=ch, at=at)
+        for c, p, ch, at in checks
+    ]
+    assert service.may_contact_each(db_session, org_id=org_id, checks=checks) == one_by_one
+    assert True in one_by_one and False in one_by_one
+    # and each family is customer_id_family's (a member may also be asked about as a root)
+    ids = [anna.id, twin.id, third.id, gone.id]
+    families = service.customer_id_families(db_session, org_id=org_id, customer_ids=ids)
+    for customer_id in ids:
+        single = service.customer_id_family(db_session, org_id=org_id, customer_id=customer_id)
+        assert sorted(families[customer_id]) == sorted(single)
+    assert sorted(families[anna.id]) == sorted([anna.id, twin.id, third.id])
+    # and an unknown id is a 404, as one by one
+    with pytest.raises(NotFound):
+        service.may_contact_each(
+            db_session,
+            org_id=org_id,
+            checks=[(987_654, ConsentPurpose.surveys, ConsentChannel.email, when(1))],
+        )

@@ -400,6 +400,16 @@ def get_order(session: Session, *, org_id: int, order_id: int) -> Order:
     return order
 
 
+def find_existing_order_ids(session: Session, *, org_id: int, order_ids: Iterable[int]) -> set[int]:
+    """Which of these order ids are orders of this organization."""
+    found: set[int] = set()
+    for chunk in _chunks(order_ids):
+        found.update(
+            session.scalars(select(Order.id).where(Order.org_id == org_id, Order.id.in_(chunk)))
+        )
+    return found
+
+
 def _order_details(session: Session, org_id: int, orders: Sequence[Order]) -> list[OrderDetail]:
     """Orders with their lines, payments and deliveries, in four queries whatever their number."""
     order_ids = [order.id for order in orders]

@@ -104,6 +104,21 @@ def get_customer(session: Session, *, org_id: int, customer_id: int) -> Customer
     return customer
 
 
+def get_customers(
+    session: Session, *, org_id: int, customer_ids: Iterable[int]
+) -> dict[int, Customer]:
+    """The profiles with these ids in this organization, by id; ids not found are left out."""
+    found: dict[int, Customer] = {}
+    for chunk in _chunks(sorted(set(customer_ids))):
+        found.update(
+            (customer.id, customer)
+            for customer in session.scalars(
+                select(Customer).where(Customer.org_id == org_id, Customer.id.in_(chunk))
+            )
+        )
+    return found
+
+
 def _survivor_ids(session: Session, *, org_id: int, customer_ids: Iterable[int]) -> dict[int, int]:
     """Map each id to the profile it was (perhaps over several merges) merged into, or itself."""
     parent: dict[int, int | None] = {}
@@ -161,6 +176,30 @@ def customer_id_family(session: Session, *, org_id: int, customer_id: int) -> li
         family.extend(children)
         frontier = children
     return family
+
+
+def customer_id_families(
+    session: Session, *, org_id: int, customer_ids: Iterable[int]
+) -> dict[int, list[int]]:
+    """`customer_id_family` of many profiles at once: one query per level of merging."""
+    families = {customer_id: [customer_id] for customer_id in customer_ids}
+    # Which families each profile of the current level belongs to (one profile may be the
+    # root of its own family and a member of another's).
+    roots_of: dict[int, list[int]] = {customer_id: [customer_id] for customer_id in families}
+    while roots_of:
+        level: dict[int, list[int]] = {}
+        for chunk in _chunks(sorted(roots_of)):
+            rows = session.execute(
+                select(Customer.id, Customer.merged_into_id)
+                .where(Customer.org_id == org_id, Customer.merged_into_id.in_(chunk))
+                .order_by(Customer.id)
+            )
+            for child, parent in rows:
+                for root in roots_of[parent] if parent is not None else []:
+                    families[root].append(child)
+                    level.setdefault(child, []).append(root)
+        roots_of = level
+    return families
 
 
 def _find_owners(
@@ -742,10 +781,73 @@ def may_contact(
         )
         .order_by(ConsentRecord.id)
     ).all()
+    return _decisions_allow(decisions, purpose=purpose, channel=channel)
+
+
+def _decisions_allow(
+    decisions: Sequence[Any], *, purpose: ConsentPurpose, channel: ConsentChannel
+) -> bool:
+    """The rule of `may_contact` over the decisions (status, channel, occurred_at) made by then."""
     if not decisions:
         return purpose is ConsentPurpose.service
     latest = max(decisions, key=lambda d: (d.occurred_at, d.channel == channel))
-    return latest.status is ConsentStatus.granted
+    return bool(latest.status is ConsentStatus.granted)
+
+
+def may_contact_each(
+    session: Session,
+    *,
+    org_id: int,
+    checks: Sequence[tuple[int, ConsentPurpose, ConsentChannel, datetime]],
+) -> list[bool]:
+    """`may_contact` for many (customer_id, purpose, channel, at) at once, in a few queries."""
+    survivors = _survivor_ids(session, org_id=org_id, customer_ids=[c[0] for c in checks])
+    if missing := next((c[0] for c in checks if c[0] not in survivors), None):
+        raise NotFound("customer", missing)
+    ids = sorted(set(survivors.values()))
+    purposes = sorted({c[1] for c in checks})
+    erased: set[int] = set()
+    decisions: dict[tuple[int, ConsentPurpose], list[Any]] = {}
+    for chunk in _chunks(ids):
+        erased.update(
+            session.scalars(
+                select(Customer.id).where(
+                    Customer.org_id == org_id,
+                    Customer.id.in_(chunk),
+                    Customer.erased_at.is_not(None),
+                )
+            )
+        )
+        for row in session.execute(
+            select(
+                ConsentRecord.customer_id,
+                ConsentRecord.purpose,
+                ConsentRecord.status,
+                ConsentRecord.channel,
+                ConsentRecord.occurred_at,
+            )
+            .where(
+                ConsentRecord.org_id == org_id,
+                ConsentRecord.customer_id.in_(chunk),
+                ConsentRecord.purpose.in_(purposes),
+            )
+            .order_by(ConsentRecord.id)
+        ):
+            decisions.setdefault((row.customer_id, row.purpose), []).append(row)
+    answers = []
+    for customer_id, purpose, channel, at in checks:
+        if at.tzinfo is None:
+            raise InvalidInput("at", "must include a timezone")
+        survivor = survivors[customer_id]
+        made = [
+            d
+            for d in decisions.get((survivor, purpose), [])
+            if d.channel in (channel, ConsentChannel.any) and d.occurred_at <= at
+        ]
+        answers.append(
+            survivor not in erased and _decisions_allow(made, purpose=purpose, channel=channel)
+        )
+    return answers
 
 
 def list_customer_ids_with_consent(

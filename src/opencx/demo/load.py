@@ -24,7 +24,7 @@ from opencx.journeys import service as journeys_service
 from opencx.journeys.schemas import TouchpointIn
 from opencx.settings import get_settings
 from opencx.surveys import service as surveys_service
-from opencx.surveys.schemas import InteractionIn, InvitationIn, SurveyIn
+from opencx.surveys.schemas import InvitationImport, SurveyIn
 
 ORDER_BATCH = 5_000
 
@@ -155,8 +155,9 @@ def _load_feedback(
 ) -> tuple[int, int]:
     """Create and publish the surveys, then invite and answer through the survey service.
 
-    Invitations go in the order they happened, so the service's throttle sees them as it would
-    have; every answer is a submit of the public form (`record_answers`) at its moment.
+    Invitations go in one `import_invitations` in the order they happened, so the service's
+    consent and throttle rules decide each as they would have one by one; every answer is then
+    a submit of the public form (`record_answers`) at its moment.
     """
     survey_ids: dict[str, int] = {}
     for spec in DEMO_SURVEYS:
@@ -173,7 +174,7 @@ def _load_feedback(
         o.external_id: o.id
         for o in commerce_service.list_orders(session, org_id=org_id, limit=len(world.orders))
     }
-    answered = 0
+    items = []
     for planned in world.feedback:
         source = {
             "customer_id": customer_ids[planned.customer],
@@ -186,30 +187,23 @@ def _load_feedback(
         trigger = triggers[planned.survey]
         if trigger is not None:
             # The interaction itself is reported; the survey's trigger does the inviting.
-            outcome = surveys_service.record_interaction(
-                session,
-                org_id=org_id,
-                data=InteractionIn.model_validate({**source, "trigger": trigger}),
-                now=planned.at,
-            )
-            if outcome.skipped or len(outcome.invited) != 1:
-                reasons = "; ".join(s.reason for s in outcome.skipped)
-                raise DemoLoadError(f"surveys: {planned.survey} at {planned.at}: {reasons}")
-            invitation = outcome.invited[0]
+            item = {"at": planned.at, "interaction": {**source, "trigger": trigger}}
         else:
-            try:
-                invitation = surveys_service.create_invitation(
-                    session,
-                    org_id=org_id,
-                    survey_id=survey_ids[planned.survey],
-                    data=InvitationIn.model_validate({**source, "valid_days": VALID_DAYS}),
-                    now=planned.at,
-                )
-            except surveys_service.InvitationRefused as refused:
-                raise DemoLoadError(f"surveys: {planned.survey}: {refused.reason}") from refused
+            item = {
+                "at": planned.at,
+                "survey_id": survey_ids[planned.survey],
+                "invitation": {**source, "valid_days": VALID_DAYS},
+            }
+        items.append(InvitationImport.model_validate(item))
+    reports = surveys_service.import_invitations(session, org_id=org_id, items=items)
+    answered = 0
+    for planned, outcome in zip(world.feedback, reports, strict=True):
+        if outcome.skipped or len(outcome.invited) != 1:
+            reasons = "; ".join(s.reason for s in outcome.skipped)
+            raise DemoLoadError(f"surveys: {planned.survey} at {planned.at}: {reasons}")
         for answer in planned.answers:
             surveys_service.record_answers(
-                session, token=invitation.token, form=answer.form, now=answer.at
+                session, token=outcome.invited[0].token, form=answer.form, now=answer.at
             )
         answered += bool(planned.answers)
     return len(world.feedback), answered

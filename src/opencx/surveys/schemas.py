@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from opencx.customers.models import ConsentChannel
 from opencx.db import RowId
@@ -264,6 +264,29 @@ class TriggerReport(BaseModel):
 
     invited: list[InvitationOut] = Field(default_factory=list)
     skipped: list[SkippedSurvey] = Field(default_factory=list)
+
+
+class InvitationImport(BaseModel):
+    """One invitation of a bulk import at its moment: to a survey, or by an interaction's trigger."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime = Field(description="when the invitation was made (or the interaction was)")
+    survey_id: RowId | None = Field(
+        default=None, description="with invitation, as create_invitation"
+    )
+    invitation: InvitationIn | None = None
+    interaction: InteractionIn | None = Field(
+        default=None, description="instead: invite as record_interaction would"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.interaction is None and (self.survey_id is None or self.invitation is None):
+            raise ValueError("give survey_id and invitation, or interaction")
+        if self.interaction is not None and (self.survey_id or self.invitation):
+            raise ValueError("give survey_id and invitation, or interaction, not both")
+        return self
 
 
 class DispatchReport(BaseModel):

@@ -9,6 +9,7 @@ import math
 import re
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -50,6 +51,7 @@ from opencx.surveys.schemas import (
     FeedbackItem,
     Headline,
     InteractionIn,
+    InvitationImport,
     InvitationIn,
     InvitationOut,
     LiveFeed,
@@ -91,6 +93,8 @@ _PENDING_SENDS = "opencx_survey_email_sends"
 # Webhook events: the first submit of a token creates its response, later submits update it.
 RESPONSE_CREATED = "survey.response.created"
 RESPONSE_UPDATED = "survey.response.updated"
+# Ids per IN (...) list of a bulk lookup: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 5_000
 
 
 class InvitationRefused(Conflict):
@@ -367,15 +371,13 @@ def throttle_days(session: Session, *, org_id: int) -> int:
     return value if isinstance(value, int) and value >= 0 else DEFAULT_THROTTLE_DAYS
 
 
-def _check_source(session: Session, *, org_id: int, data: InvitationIn) -> None:
-    if data.touchpoint_id is not None:
-        journeys.get_touchpoint(session, org_id=org_id, touchpoint_id=data.touchpoint_id)
-    if data.order_id is not None:
-        commerce.get_order(session, org_id=org_id, order_id=data.order_id)
-    if data.agent_id is not None and data.agent_id not in {
-        u.id for u in auth.list_users(session, org_id=org_id)
-    }:
-        raise NotFound("user", data.agent_id)
+@dataclass(frozen=True)
+class _Invite:
+    """One invitation to decide: to this survey, from this source, at this moment."""
+
+    survey_id: int
+    data: InvitationIn
+    at: datetime
 
 
 def create_invitation(
@@ -387,65 +389,195 @@ def create_invitation(
     now: datetime | None = None,
 ) -> InvitationOut:
     """Invite a customer to an active survey, if consent allows and they were not asked lately."""
-    now = now or utcnow()
-    survey = _get_survey(session, org_id=org_id, survey_id=survey_id)
-    customer = customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
-    _check_source(session, org_id=org_id, data=data)
-    if data.channel is ConsentChannel.any:
-        raise InvalidInput("channel", "name the channel the invitation goes out on")
-    if survey.status is not SurveyStatus.active:
-        raise Conflict(f"survey {survey_id} is {survey.status.value}, not active")
-    if data.send_email:
-        if data.channel is not ConsentChannel.email:
+    invite = _Invite(survey_id, data, now or utcnow())
+    outcome = _invite_all(session, org_id=org_id, invites=[invite])[0]
+    if isinstance(outcome, InvitationRefused | EmailNotSent):
+        raise outcome
+    return outcome
+
+
+def _invite_all(
+    session: Session, *, org_id: int, invites: Sequence[_Invite]
+) -> list[InvitationOut | InvitationRefused | EmailNotSent]:
+    """The invitation rules for many invitations at once, decided in the order given.
+
+    What the rules read (surveys, customers, sources, consent, each customer family's newest
+    invitation) is loaded in a few queries for all; every invitation accepted counts for the
+    throttle of the ones after it. Invalid input raises at the first invalid invitation and
+    stores nothing; a customer who may not be invited gets the refusal in their place.
+    """
+    surveys = {
+        survey.id: survey
+        for survey in session.scalars(
+            select(Survey).where(
+                Survey.org_id == org_id, Survey.id.in_(sorted({i.survey_id for i in invites}))
+            )
+        )
+    }
+    found = customers.get_customers(
+        session, org_id=org_id, customer_ids=[i.data.customer_id for i in invites]
+    )
+    touchpoints: set[int] = set()
+    if any(i.data.touchpoint_id is not None for i in invites):
+        touchpoints = {t.id for t in journeys.list_touchpoints(session, org_id=org_id)}
+    orders = commerce.find_existing_order_ids(
+        session, org_id=org_id, order_ids=[i.data.order_id for i in invites if i.data.order_id]
+    )
+    users: set[int] = set()
+    if any(i.data.agent_id is not None for i in invites):
+        users = {u.id for u in auth.list_users(session, org_id=org_id)}
+    for invite in invites:
+        data = invite.data
+        survey = surveys.get(invite.survey_id)
+        if survey is None:
+            raise NotFound("survey", invite.survey_id)
+        if data.customer_id not in found:
+            raise NotFound("customer", data.customer_id)
+        if data.touchpoint_id is not None and data.touchpoint_id not in touchpoints:
+            raise NotFound("touchpoint", data.touchpoint_id)
+        if data.order_id is not None and data.order_id not in orders:
+            raise NotFound("order", data.order_id)
+        if data.agent_id is not None and data.agent_id not in users:
+            raise NotFound("user", data.agent_id)
+        if data.channel is ConsentChannel.any:
+            raise InvalidInput("channel", "name the channel the invitation goes out on")
+        if survey.status is not SurveyStatus.active:
+            raise Conflict(f"survey {survey.id} is {survey.status.value}, not active")
+        if data.send_email and data.channel is not ConsentChannel.email:
             raise InvalidInput("send_email", "only invitations on channel email are emailed")
-        _email_address(session, org_id=org_id, customer_id=customer.id)
-    if not customers.may_contact(
+    allowed = customers.may_contact_each(
         session,
         org_id=org_id,
-        customer_id=customer.id,
-        purpose=ConsentPurpose.surveys,
-        channel=data.channel,
-        at=now,
-    ):
-        raise InvitationRefused(
-            f"customer {customer.id} has no consent for surveys by {data.channel.value}"
-        )
+        checks=[
+            (i.data.customer_id, ConsentPurpose.surveys, i.data.channel, i.at) for i in invites
+        ],
+    )
     days = throttle_days(session, org_id=org_id)
-    family = customers.customer_id_family(session, org_id=org_id, customer_id=customer.id)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(SurveyInvitation)
-        .where(
-            SurveyInvitation.org_id == org_id,
-            SurveyInvitation.customer_id.in_(family),
-            SurveyInvitation.created_at > now - timedelta(days=days),
-        )
+    families = customers.customer_id_families(
+        session, org_id=org_id, customer_ids=[i.data.customer_id for i in invites]
     )
-    if recent:
-        raise InvitationRefused(f"customer {customer.id} was invited in the last {days} days")
-    invitation = SurveyInvitation(
+    newest = _newest_invitations(
+        session,
         org_id=org_id,
-        survey_id=survey.id,
-        customer_id=customer.id,
-        channel=data.channel.value,
-        language=survey_language(customer.language),
-        touchpoint_id=data.touchpoint_id,
-        order_id=data.order_id,
-        conversation_id=data.conversation_id,
-        agent_id=data.agent_id,
-        team=data.team,
-        expires_at=(now + timedelta(days=data.valid_days)).replace(microsecond=0),
-        created_at=now,
-        updated_at=now,
+        customer_ids={m for family in families.values() for m in family},
+        after=min(i.at for i in invites) - timedelta(days=days),
     )
-    if data.send_email:
-        invitation.send_status = EmailSendStatus.queued
-        invitation.next_send_at = now
-    session.add(invitation)
+    outcomes: list[InvitationOut | InvitationRefused | EmailNotSent | SurveyInvitation] = []
+    for invite, may_contact in zip(invites, allowed, strict=True):
+        data, now = invite.data, invite.at
+        customer = found[data.customer_id]
+        if data.send_email:
+            try:
+                _email_address(session, org_id=org_id, customer_id=customer.id)
+            except EmailNotSent as refusal:
+                outcomes.append(refusal)
+                continue
+        if not may_contact:
+            outcomes.append(
+                InvitationRefused(
+                    f"customer {customer.id} has no consent for surveys by {data.channel.value}"
+                )
+            )
+            continue
+        latest = max((newest[m] for m in families[customer.id] if m in newest), default=None)
+        if latest is not None and latest > now - timedelta(days=days):
+            outcomes.append(
+                InvitationRefused(f"customer {customer.id} was invited in the last {days} days")
+            )
+            continue
+        newest[customer.id] = max(now, newest.get(customer.id, now))
+        invitation = SurveyInvitation(
+            org_id=org_id,
+            survey_id=invite.survey_id,
+            customer_id=customer.id,
+            channel=data.channel.value,
+            language=survey_language(customer.language),
+            touchpoint_id=data.touchpoint_id,
+            order_id=data.order_id,
+            conversation_id=data.conversation_id,
+            agent_id=data.agent_id,
+            team=data.team,
+            expires_at=(now + timedelta(days=data.valid_days)).replace(microsecond=0),
+            created_at=now,
+            updated_at=now,
+        )
+        if data.send_email:
+            invitation.send_status = EmailSendStatus.queued
+            invitation.next_send_at = now
+        outcomes.append(invitation)
+    stored = [o for o in outcomes if isinstance(o, SurveyInvitation)]
+    session.add_all(stored)
     session.flush()
-    if data.send_email:
-        _send_after_commit(session, org_id=org_id, invitation_id=invitation.id)
-    return _invitation_out(invitation)
+    for invitation in stored:
+        if invitation.send_status is EmailSendStatus.queued:
+            _send_after_commit(session, org_id=org_id, invitation_id=invitation.id)
+    return [_invitation_out(o) if isinstance(o, SurveyInvitation) else o for o in outcomes]
+
+
+def _newest_invitations(
+    session: Session, *, org_id: int, customer_ids: set[int], after: datetime
+) -> dict[int, datetime]:
+    """Each customer's newest invitation made after `after` (the throttle's look-back)."""
+    newest: dict[int, datetime] = {}
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        rows = session.execute(
+            select(SurveyInvitation.customer_id, func.max(SurveyInvitation.created_at))
+            .where(
+                SurveyInvitation.org_id == org_id,
+                SurveyInvitation.customer_id.in_(ordered[start : start + _IN_CHUNK]),
+                SurveyInvitation.created_at > after,
+            )
+            .group_by(SurveyInvitation.customer_id)
+        )
+        newest.update({c: created for c, created in rows if c is not None})
+    return newest
+
+
+def import_invitations(
+    session: Session, *, org_id: int, items: Sequence[InvitationImport]
+) -> list[TriggerReport]:
+    """Invite many at once, each at its moment, by the same rules as one by one.
+
+    An item invites to a survey (as `create_invitation`) or reports an interaction whose
+    trigger invites (as `record_interaction`). Items are decided in the order given, so give
+    them in the order they happened; a refusal (consent, throttle) is reported per item, not
+    raised. Invalid input raises and stores nothing.
+    """
+    interactions = [item.interaction for item in items if item.interaction is not None]
+    for interaction in interactions:
+        _check_interaction(interaction)
+    triggered = _triggered_surveys(
+        session, org_id=org_id, triggers={interaction.trigger for interaction in interactions}
+    )
+    invites: list[_Invite] = []
+    owners: list[int] = []
+    for index, item in enumerate(items):
+        if item.interaction is not None:
+            source = _interaction_source(item.interaction)
+            for survey in triggered.get(item.interaction.trigger, []):
+                invites.append(_Invite(survey.id, source, item.at))
+                owners.append(index)
+        elif item.survey_id is not None and item.invitation is not None:
+            invites.append(_Invite(item.survey_id, item.invitation, item.at))
+            owners.append(index)
+    if interactions:
+        # An interaction that triggers no survey still names a customer, checked like one by one.
+        known = customers.get_customers(
+            session, org_id=org_id, customer_ids=[i.customer_id for i in interactions]
+        )
+        if missing := next((i.customer_id for i in interactions if i.customer_id not in known), 0):
+            raise NotFound("customer", missing)
+    reports = [TriggerReport() for _ in items]
+    outcomes = _invite_all(session, org_id=org_id, invites=invites) if invites else []
+    for index, invite, outcome in zip(owners, invites, outcomes, strict=True):
+        if isinstance(outcome, InvitationOut):
+            reports[index].invited.append(outcome)
+        else:
+            reports[index].skipped.append(
+                SkippedSurvey(survey_id=invite.survey_id, reason=outcome.reason)
+            )
+    return reports
 
 
 def _email_address(session: Session, *, org_id: int, customer_id: int) -> str:
@@ -765,40 +897,58 @@ def record_interaction(
     instead of failing the interaction. Ids that are not this organization's are 404.
     """
     now = now or utcnow()
+    _check_interaction(data)
+    customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
+    surveys = _triggered_surveys(session, org_id=org_id, triggers={data.trigger}).get(
+        data.trigger, []
+    )
+    source = _interaction_source(data)
+    invites = [_Invite(survey.id, source, now) for survey in surveys]
+    report = TriggerReport()
+    outcomes = _invite_all(session, org_id=org_id, invites=invites) if invites else []
+    for invite, outcome in zip(invites, outcomes, strict=True):
+        if isinstance(outcome, InvitationOut):
+            report.invited.append(outcome)
+        else:
+            report.skipped.append(SkippedSurvey(survey_id=invite.survey_id, reason=outcome.reason))
+    return report
+
+
+def _check_interaction(data: InteractionIn) -> None:
     if data.channel is ConsentChannel.any:
         raise InvalidInput("channel", "name the channel the invitation goes out on")
     if data.trigger is SurveyTrigger.periodic:
         raise InvalidInput(
             "trigger", "periodic surveys invite by themselves, not on an interaction"
         )
-    customers.get_customer(session, org_id=org_id, customer_id=data.customer_id)
-    surveys = session.scalars(
+
+
+def _triggered_surveys(
+    session: Session, *, org_id: int, triggers: set[SurveyTrigger]
+) -> dict[SurveyTrigger, list[Survey]]:
+    """The active surveys of each trigger, oldest first."""
+    found: dict[SurveyTrigger, list[Survey]] = {}
+    if not triggers:
+        return found
+    for survey in session.scalars(
         select(Survey)
         .where(
             Survey.org_id == org_id,
-            Survey.trigger == data.trigger,
+            Survey.trigger.in_(sorted(triggers)),
             Survey.status == SurveyStatus.active,
         )
         .order_by(Survey.id)
-    ).all()
+    ):
+        if survey.trigger is not None:
+            found.setdefault(survey.trigger, []).append(survey)
+    return found
+
+
+def _interaction_source(data: InteractionIn) -> InvitationIn:
     source = data.model_dump(exclude={"trigger"})
     # With email configured, an email invitation goes out by itself (through the send job).
     source["send_email"] = data.channel is ConsentChannel.email and bool(get_settings().smtp_host)
-    report = TriggerReport()
-    for survey in surveys:
-        try:
-            report.invited.append(
-                create_invitation(
-                    session,
-                    org_id=org_id,
-                    survey_id=survey.id,
-                    data=InvitationIn.model_validate(source),
-                    now=now,
-                )
-            )
-        except (InvitationRefused, EmailNotSent) as refusal:
-            report.skipped.append(SkippedSurvey(survey_id=survey.id, reason=refusal.reason))
-    return report
+    return InvitationIn.model_validate(source)
 
 
 def _touchpoint_for(touchpoints: list[Any], interaction: CommerceInteraction) -> int | None:
