@@ -26,9 +26,9 @@ from opencx.settings import get_settings
 
 DUCKDB_PREFIX = "duckdb:///"
 
-# Versions of DuckDB files whose tables this process has checked (see _file_version); the lock
-# keeps two threads from rebuilding the same table at once.
-_checked_files: set[tuple[object, ...]] = set()
+# The version of each DuckDB file (see _file_version) whose tables this process checked last;
+# the lock keeps two threads from rebuilding the same table at once.
+_checked_files: dict[str, tuple[object, ...]] = {}
 _check_lock = threading.Lock()
 
 
@@ -73,10 +73,11 @@ def _connect_duckdb(path: str) -> BaseBackend:
     if path == ":memory:":
         _create_tables(backend.con)
         return backend
+    real_path = os.path.realpath(path)
     with _check_lock:
-        if _file_version(path) not in _checked_files:
+        if _checked_files.get(real_path) != _file_version(path):
             _create_tables(backend.con)
-            _checked_files.add(_file_version(path))
+            _checked_files[real_path] = _file_version(path)
     return backend
 
 
@@ -92,7 +93,7 @@ def _file_version(path: str) -> tuple[object, ...]:
         log: tuple[int, int] | None = (wal.st_mtime_ns, wal.st_size)
     except FileNotFoundError:
         log = None
-    return (os.path.realpath(path), main.st_dev, main.st_ino, main.st_mtime_ns, main.st_size, log)
+    return (main.st_dev, main.st_ino, main.st_mtime_ns, main.st_size, log)
 
 
 def _create_tables(store: duckdb.DuckDBPyConnection) -> None:
