@@ -317,3 +317,36 @@ def test_ces_means_and_their_change_per_touchpoint(db_session: Session, feedback
     assert mean.low == pytest.approx(6 - margin) and mean.high == pytest.approx(6 + margin)
     assert change.label == "Chat" and change.change is not None
     assert change.change.difference == 3.0 and change.significant
+
+
+def test_asking_the_same_question_again_sees_responses_synced_since(
+    db_session: Session, feedback: Feedback
+) -> None:
+    # given NPS per agent over period B, asked once
+    def ada_responses() -> int:
+        rows = service.compute_survey_scores(
+            db_session,
+            org_id=feedback.org_id,
+            metric="nps",
+            by="agent",
+            grain="none",
+            **period("b"),
+        )
+        return next(row.responses for row in rows if row.key == feedback.ada_id)
+
+    before = ada_responses()
+    # when Ada gets one more answer, the store is synced and the same question is asked again
+    record_score(
+        db_session,
+        org_id=feedback.org_id,
+        survey_id=feedback.nps_survey_id,
+        customer_id=make_customer(db_session, feedback.org_id, 90),
+        score=10,
+        at=answered_at("b", 1),
+        agent_id=feedback.ada_id,
+        touchpoint_id=feedback.chat_id,
+    )
+    db_session.commit()
+    sync_to_analytics()
+    # then the answer counts: the SQL is reused, never the rows
+    assert ada_responses() == before + 1
