@@ -94,7 +94,7 @@ def record_score(
     customer_id: int,
     score: int,
     at: datetime,
-    agent_id: int,
+    agent_id: int | None,
     touchpoint_id: int,
 ) -> None:
     """Invite the customer at `at` and record their score on the invitation's form."""

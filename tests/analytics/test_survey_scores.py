@@ -171,6 +171,42 @@ def test_change_between_periods_is_significant_for_ada_only(
     assert ada_csat.significant and ada_csat.change and ada_csat.change.difference == 0.5
 
 
+def test_a_change_by_agent_keeps_answers_without_an_agent_as_their_own_group_last(
+    db_session: Session, feedback: Feedback
+) -> None:
+    # given, besides the agents' answers, a promoter in period B credited to no agent
+    customer_id = make_customer(db_session, feedback.org_id, 900)
+    record_score(
+        db_session,
+        org_id=feedback.org_id,
+        survey_id=feedback.nps_survey_id,
+        customer_id=customer_id,
+        score=10,
+        at=answered_at("b", 1),
+        agent_id=None,
+        touchpoint_id=feedback.chat_id,
+    )
+    db_session.commit()
+    sync_to_analytics()
+    a, b = period("a"), period("b")
+    # when the NPS change is computed per agent
+    changes = service.compute_survey_score_change(
+        db_session,
+        org_id=feedback.org_id,
+        metric="nps",
+        by="agent",
+        a_start=a["start"],
+        a_end=a["end"],
+        b_start=b["start"],
+        b_end=b["end"],
+    )
+    # then the agents come first and the answers without one form the last group, with no test
+    assert [row.key for row in changes][-1] is None
+    no_agent = changes[-1]
+    assert (no_agent.label, no_agent.a, no_agent.change) == ("No agent", None, None)
+    assert no_agent.b is not None and no_agent.b.responses == 1
+
+
 def test_bad_choices_and_periods_name_the_field(db_session: Session, feedback: Feedback) -> None:
     base = {"org_id": feedback.org_id, "metric": "nps", "by": "agent", "grain": "week"}
     for field, value in (("metric", "ltv"), ("by", "planet"), ("grain", "day")):

@@ -430,7 +430,10 @@ def compute_survey_score_change(
     labels = _group_labels(session, org_id=org_id, by=by)
     keys = sorted(
         periods["a"].keys() | periods["b"].keys(),
-        key=lambda key: (key is None, str(key) if isinstance(key, str) else f"{key:020d}"),
+        key=lambda key: (
+            key is None,
+            "" if key is None else key if isinstance(key, str) else f"{key:020d}",
+        ),
     )
     changes = []
     for key in keys:
