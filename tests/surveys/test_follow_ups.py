@@ -491,3 +491,41 @@ def test_loop_closed_within_48_hours_per_week_of_opening(
     rows = {row["owner_id"]: row for row in by_owner}
     assert rows[lead]["closed_within_48h"] == 1 and rows[lead]["median_hours_to_close"] == 10
     assert rows[None]["follow_ups"] == 2 and rows[None]["median_hours_to_close"] == 50
+
+
+def test_the_overview_shows_the_loop_closed_within_48_hours_open_and_overdue(
+    client: TestClient, db_session: Session, world: World, tenant: Tenant
+) -> None:
+    # given three detractors who answered three days ago (their follow-ups due after 48 h)
+    at = NOW - timedelta(days=3)
+    for customer in (world.anna_id, world.piotr_id, world.jane_id):
+        _answer(db_session, invite(db_session, world, customer), 2, at=at)
+    admin = _admin(db_session, world.org_id)
+    first, second, _ = _follow_ups(db_session, world.org_id)
+    # when one is resolved after 10 hours and one is only contacted; the third stays open
+    for follow_up, changes in [
+        (first, [("contacted", 1), ("resolved", 10)]),
+        (second, [("contacted", 5)]),
+    ]:
+        for status, hours in changes:
+            service.change_follow_up(
+                db_session,
+                org_id=world.org_id,
+                follow_up_id=follow_up.id,
+                data=FollowUpChange(status=status),
+                actor=admin,
+                now=at + timedelta(hours=hours),
+            )
+    db_session.commit()
+    # then the summary counts 1 of 3 closed within 48 h, 2 open now, both past their due time
+    summary = service.compute_follow_up_summary(
+        db_session, org_id=world.org_id, start=NOW - timedelta(days=30), now=NOW
+    )
+    assert (summary.opened, summary.closed_within_48h) == (3, 1)
+    assert (summary.open_now, summary.overdue_now) == (2, 2)
+    # and the overview dashboard shows it
+    login(client, tenant.admin_email)
+    page = client.get("/").text
+    assert 'id="stat-loop-closed">33%<' in page
+    assert "closed within 48 h (1 of 3 opened)" in page
+    assert 'id="stat-loop-overdue">2<' in page

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from opencx.commerce.schemas import OrdersWeek
+from opencx.surveys.follow_ups.schemas import FollowUpSummary
 
 
 class Overview(BaseModel):
@@ -20,6 +21,9 @@ class Overview(BaseModel):
     )
     events_last_7_days: int
     orders_per_week: list[OrdersWeek] = Field(description="the last 26 ISO weeks, oldest first")
+    follow_ups_last_30_days: FollowUpSummary = Field(
+        description="the closed loop: detractors' follow-ups opened in the last 30 days"
+    )
 
     @property
     def is_empty(self) -> bool:

@@ -102,3 +102,12 @@ class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=5000)
+
+
+class FollowUpSummary(BaseModel):
+    """The closed loop over a period, live from the operational store (cancelled ones left out)."""
+
+    opened: int = Field(description="follow-ups opened in the period")
+    closed_within_48h: int = Field(description="of those, resolved at most 48 hours after opening")
+    open_now: int = Field(description="open or contacted now, whenever they were opened")
+    overdue_now: int = Field(description="open or contacted now and past their due time")

@@ -36,6 +36,7 @@ from opencx.surveys.follow_ups.schemas import (
     FollowUpOut,
     FollowUpPage,
     FollowUpSettings,
+    FollowUpSummary,
     NoteOut,
 )
 from opencx.surveys.models import (
@@ -511,6 +512,42 @@ def get_follow_up_workspace(
 
 
 # ---- customer 360 and GDPR --------------------------------------------------------------------
+
+
+LOOP_CLOSED_WITHIN = timedelta(hours=48)
+
+
+def compute_follow_up_summary(
+    session: Session, *, org_id: int, start: datetime, now: datetime
+) -> FollowUpSummary:
+    """How many follow-ups opened since `start` were closed within 48 hours; open and overdue now."""
+    live = SurveyFollowUp.status.in_([FollowUpStatus.open, FollowUpStatus.contacted])
+    opened_rows = session.execute(
+        select(SurveyFollowUp.opened_at, SurveyFollowUp.resolved_at, SurveyFollowUp.status).where(
+            SurveyFollowUp.org_id == org_id,
+            SurveyFollowUp.status != FollowUpStatus.cancelled,
+            SurveyFollowUp.opened_at >= start,
+            SurveyFollowUp.opened_at < now,
+        )
+    ).all()
+    open_now, overdue_now = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((SurveyFollowUp.due_at < now, 1), else_=0)), 0),
+        ).where(SurveyFollowUp.org_id == org_id, live)
+    ).one()
+    return FollowUpSummary(
+        opened=len(opened_rows),
+        closed_within_48h=sum(
+            1
+            for opened_at, resolved_at, status in opened_rows
+            if status is FollowUpStatus.resolved
+            and resolved_at is not None
+            and resolved_at - opened_at <= LOOP_CLOSED_WITHIN
+        ),
+        open_now=open_now,
+        overdue_now=overdue_now,
+    )
 
 
 def _for_customers(
