@@ -18,21 +18,15 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from ingest_events import running_server, temporary_postgres
 from sqlalchemy.orm import Session
 
 from opencx import migrate
@@ -42,12 +36,6 @@ from opencx.domains import load_domains
 
 APP_SECRET = "benchmark-app-secret"
 START = 1_764_000_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_webhooks(count: int, senders: int) -> list[tuple[bytes, str]]:
@@ -89,39 +77,6 @@ def make_webhooks(count: int, senders: int) -> list[tuple[bytes, str]]:
         signature = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
         webhooks.append((body, f"sha256={signature}"))
     return webhooks
-
-
-@contextmanager
-def running_server(url: str, data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "OPENCX_DATABASE_URL": url,
-        "OPENCX_DATA_DIR": str(data_dir),
-        "OPENCX_ANALYTICS_URL": f"duckdb:///{data_dir / 'analytics.duckdb'}",
-        "OPENCX_ANALYTICS_SYNC_SECONDS": "0",
-        "OPENCX_WHATSAPP_APP_SECRET": APP_SECRET,
-    }
-    command = [sys.executable, "-m", "uvicorn", "opencx.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
-    server = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def post_all(
@@ -167,7 +122,10 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
         auth_service.create_organization(session, name="Bench", slug="bench")
         session.commit()
     webhooks = make_webhooks(args.messages, args.senders)
-    with running_server(url, data_dir) as base:
+    with running_server(url, data_dir, settings={"OPENCX_WHATSAPP_APP_SECRET": APP_SECRET}) as (
+        base,
+        _,
+    ):
         wall, latencies, stored, duplicates = post_all(base, webhooks, args.concurrency)
         assert (stored, duplicates) == (args.messages, 0), (stored, duplicates)
         _report("new messages", args.messages, wall, latencies)
@@ -198,18 +156,9 @@ def main() -> None:
             print(f"SQLite, {args.messages} webhooks from {args.senders} senders")
             run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, args)
             return
-        name = f"opencx_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = sa.engine.make_url(args.postgres).set(database=name)
+        with temporary_postgres(args.postgres) as url:
             print(f"PostgreSQL, {args.messages} webhooks from {args.senders} senders")
-            run(url.render_as_string(hide_password=False), data_dir, args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            run(url, data_dir, args)
 
 
 if __name__ == "__main__":

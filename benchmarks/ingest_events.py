@@ -141,11 +141,15 @@ def prepare(url: str) -> tuple[str, list[int]]:
 
 
 @contextmanager
-def running_server(url: str, data_dir: Path, workers: int = 1):  # type: ignore[no-untyped-def]
-    """The real app under uvicorn in a subprocess; yields its base URL and process id."""
+def running_server(  # type: ignore[no-untyped-def]
+    url: str, data_dir: Path, workers: int = 1, settings: dict[str, str] | None = None
+):
+    """The real app under uvicorn in a subprocess (`settings`: more OPENCX_ variables); yields its
+    base URL and process id."""
     port = _free_port()
     env = {
         **os.environ,
+        **(settings or {}),
         "OPENCX_DATABASE_URL": url,
         "OPENCX_DATA_DIR": str(data_dir),
         "OPENCX_ANALYTICS_URL": f"duckdb:///{data_dir / 'analytics.duckdb'}",

@@ -18,21 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 import websockets
+from ingest_events import running_server, temporary_postgres
 from sqlalchemy.orm import Session
 
 from opencx import migrate
@@ -41,44 +35,6 @@ from opencx.auth.deps import SESSION_COOKIE
 from opencx.auth.models import Role
 from opencx.db import make_engine
 from opencx.domains import load_domains
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(url: str, data_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "OPENCX_DATABASE_URL": url,
-        "OPENCX_DATA_DIR": str(data_dir),
-        "OPENCX_ANALYTICS_URL": f"duckdb:///{data_dir / 'analytics.duckdb'}",
-        "OPENCX_ANALYTICS_SYNC_SECONDS": "0",
-    }
-    command = [sys.executable, "-m", "uvicorn", "opencx.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
-    server = subprocess.Popen(command, env=env)
-    base = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 async def _agent(base: str, cookie: str, seen: dict[int, float], ready: asyncio.Event) -> None:
@@ -198,8 +154,9 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
         )
         cookie, _ = auth_service.create_web_session(session, user=user, hours=1)
         session.commit()
-    with running_server(url, data_dir) as base:
-        asyncio.run(measure(base, cookie, args.sessions, args.rounds))
+    with running_server(url, data_dir) as (address, _):
+        host = address.removeprefix("http://")
+        asyncio.run(measure(host, cookie, args.sessions, args.rounds))
     with engine.connect() as conn:
         messages = conn.scalar(sa.text("SELECT count(*) FROM conversation_messages"))
         conversations = conn.scalar(sa.text("SELECT count(*) FROM conversations"))
@@ -221,18 +178,9 @@ def main() -> None:
             print(f"SQLite, {args.sessions} sessions")
             run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, args)
             return
-        name = f"opencx_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = sa.engine.make_url(args.postgres).set(database=name)
+        with temporary_postgres(args.postgres) as url:
             print(f"PostgreSQL, {args.sessions} sessions")
-            run(url.render_as_string(hide_password=False), data_dir, args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            run(url, data_dir, args)
 
 
 if __name__ == "__main__":
