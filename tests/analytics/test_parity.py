@@ -233,6 +233,45 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 completed=rng.random() < 0.8,
                 submitted_at=_moment(rng),
             )
+        for _ in range(200):
+            started_at = _moment(rng)
+            status = rng.choice(["open", "pending", "resolved", "resolved", "closed"])
+            channel = rng.choice(["email", "chat", "whatsapp", "voice"])
+            answered = rng.random() < 0.8
+            first_response_at = started_at + timedelta(seconds=rng.randrange(1, 40000))
+            conversation_id = add(
+                "conversations",
+                org_id,
+                customer_id=rng.choice(customers),
+                channel=channel,
+                status=status,
+                priority=rng.choice(["low", "normal", "normal", "high", "urgent"]),
+                tags=rng.choice([[], ["delivery"], ["delivery", "refund"]]),
+                assignee_id=rng.choice([None, 1, 2, 3]),
+                team=rng.choice([None, "Service NL", "Service PL"]),
+                touchpoint_id=rng.choice([*touchpoints, None]),
+                first_response_at=first_response_at if answered else None,
+                resolved_at=(
+                    first_response_at + timedelta(hours=rng.randint(0, 200))
+                    if status in ("resolved", "closed")
+                    else None
+                ),
+                reopened_count=rng.choice([0, 0, 0, 1, 2]),
+                last_message_at=first_response_at,
+                merged_into_id=None,
+            )
+            rows["conversations"][-1]["created_at"] = started_at
+            for m in range(rng.randint(1, 4)):
+                add(
+                    "conversation_messages",
+                    org_id,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    direction=rng.choice(["inbound", "outbound", "note"]) if m else "inbound",
+                    author_kind=rng.choice(["customer", "agent", "bot", "system"]),
+                    author_user_id=rng.choice([None, 1, 2]),
+                    sent_at=started_at + timedelta(minutes=m * rng.randrange(1, 600)),
+                )
         for n in range(150):
             opened_at = _moment(rng)
             status = rng.choice(["open", "contacted", "resolved", "resolved", "cancelled"])

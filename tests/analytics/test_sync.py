@@ -24,6 +24,8 @@ from opencx.cli import app as cli
 from opencx.commerce import service as commerce
 from opencx.commerce.models import DeliveryStatus
 from opencx.commerce.schemas import ProductIn
+from opencx.conversations import service as conversations
+from opencx.conversations.schemas import InboundMessageIn
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.journeys import service as journeys
@@ -244,6 +246,8 @@ def test_sync_copies_every_row_once_and_then_nothing(db_session: Session, tenant
         "survey_invitations": 0,  # tests/surveys/test_metrics.py syncs surveys
         "survey_responses": 0,
         "survey_follow_ups": 0,  # tests/surveys/test_follow_ups.py syncs follow-ups
+        "conversations": 0,  # test_sync_copies_conversations_without_their_words
+        "conversation_messages": 0,
     }
     assert second.total == 0
     assert _count("order_lines") == 7
@@ -547,6 +551,45 @@ def test_analytics_tables_copy_only_allowed_operational_columns() -> None:
     # given the analytics tables
     # then each copies only columns that exist in its operational table, and never a PII one
     never = {"first_name", "last_name", "attributes", "tracking_code", "note", "source", "value"}
+    never |= {"subject", "body", "body_html", "address", "thread_refs", "channel_message_id"}
     for table in ANALYTICS_TABLES:
         assert set(table.schema.names) <= set(table.source.c.keys()), table.name
         assert not set(table.schema.names) & never, table.name
+
+
+def test_sync_copies_conversations_without_their_words(db_session: Session, tenant: Tenant) -> None:
+    # given a customer's email and an agent's reply, with words that must stay behind
+    inbound = conversations.record_inbound_message(
+        db_session,
+        org_id=tenant.org_id,
+        data=InboundMessageIn.model_validate(
+            {
+                "channel": "email",
+                "channel_message_id": "<m1@example.com>",
+                "sender": {"kind": "email", "value": PLANTED["email"]},
+                "subject": "Where is my order PII-SUBJECT",
+                "body": "Late again PII-BODY",
+                "received_at": "2026-01-05T09:00:00Z",
+            }
+        ),
+    )
+    db_session.commit()
+
+    # when the sync runs
+    copied = sync_to_analytics().copied
+
+    # then the conversation and its message are copied with their channel and times, no words
+    assert copied["conversations"] == 1 and copied["conversation_messages"] == 1
+    with _store() as store:
+        row = store.execute(
+            'SELECT id, channel, status, created_at FROM "conversations"'
+        ).fetchone()
+        message = store.execute(
+            'SELECT conversation_id, direction, author_kind FROM "conversation_messages"'
+        ).fetchone()
+        dump = str(
+            store.execute('SELECT * FROM "conversations", "conversation_messages"').fetchall()
+        )
+    assert row is not None and row[0] == inbound.conversation.id and row[1:3] == ("email", "open")
+    assert message == (inbound.conversation.id, "inbound", "customer")
+    assert "PII-SUBJECT" not in dump and "PII-BODY" not in dump

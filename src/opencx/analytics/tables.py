@@ -22,6 +22,7 @@ from opencx.commerce.models import (
     Payment,
     Product,
 )
+from opencx.conversations.models import Conversation, Message
 from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
 from opencx.surveys.follow_ups.models import SurveyFollowUp
@@ -193,6 +194,36 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             "score": dt.int64,
             "completed": dt.boolean,
             "submitted_at": MOMENT,
+        },
+    ),
+    # Service desk: who, where, when and how a conversation went; subjects and bodies stay behind.
+    _table(
+        Conversation,
+        {
+            "customer_id": REF,
+            "channel": TEXT,
+            "status": TEXT,
+            "priority": TEXT,
+            "tags": dt.Array(dt.string),
+            "assignee_id": REF,
+            "team": TEXT,
+            "touchpoint_id": REF,
+            "first_response_at": MOMENT,
+            "resolved_at": MOMENT,
+            "reopened_count": dt.int64,
+            "last_message_at": MOMENT,
+            "merged_into_id": REF,
+        },
+    ),
+    _table(
+        Message,
+        {
+            "conversation_id": REF,
+            "channel": TEXT,
+            "direction": TEXT,
+            "author_kind": TEXT,
+            "author_user_id": REF,
+            "sent_at": MOMENT,
         },
     ),
     # The closed loop's ids, statuses and times; note texts stay in the operational store.
