@@ -23,6 +23,7 @@ from email.utils import getaddresses, make_msgid, parsedate_to_datetime
 from html.parser import HTMLParser
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from opencx.channels.adapter import NormalizedMessage
 from opencx.conversations.models import ConversationChannel
@@ -173,7 +174,7 @@ def _reply_sender(settings: Settings) -> str:
     return settings.desk_email_from or settings.smtp_from
 
 
-def send_email_reply(delivery: OutboundDelivery) -> str:
+def send_email_reply(session: Session, delivery: OutboundDelivery) -> str:
     """Hand the reply to the SMTP server; returns its Message-ID."""
     settings = get_settings()
     if not settings.smtp_host:

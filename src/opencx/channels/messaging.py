@@ -1,8 +1,13 @@
-"""Messaging webhooks: WhatsApp Cloud API and Telegram Bot API payloads, their signatures, normalized.
+"""Messaging channels: WhatsApp Cloud API, Messenger, Instagram and Telegram Bot API.
 
-WhatsApp signs the raw body with the app secret (`X-Hub-Signature-256: sha256=<hex HMAC>`);
+In: their webhook payloads, signatures checked, normalized. Meta (WhatsApp, Messenger,
+Instagram) signs the raw body with the app secret (`X-Hub-Signature-256: sha256=<hex HMAC>`);
 Telegram repeats the secret token given to setWebhook (`X-Telegram-Bot-Api-Secret-Token`).
 Both are compared in constant time, before anything is parsed or stored.
+
+Out: agents' replies through the channels' HTTP APIs (WhatsApp Cloud API messages, the
+Messenger Platform Send API, Telegram sendMessage), at the base URL of the organization's
+settings, with timeouts; a refusal becomes `DeliveryFailed` with the API's reason.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opencx.channels.adapter import NormalizedMessage
+from opencx.channels.schemas import GRAPH_API_VERSION, ChannelConfig
 from opencx.conversations.models import ConversationChannel
-from opencx.conversations.schemas import InboundMessageIn
+from opencx.conversations.schemas import InboundMessageIn, OutboundDelivery
+from opencx.conversations.service import DeliveryFailed
 from opencx.customers.models import IdentityKind
 from opencx.errors import InvalidInput
 
@@ -26,11 +34,13 @@ class SignatureInvalid(Exception):
     """The webhook's signature or secret does not match: nothing is read or stored."""
 
 
-def check_whatsapp_signature(*, app_secret: str, body: bytes, header: str | None) -> None:
-    """Raise SignatureInvalid unless `header` is sha256=HMAC-SHA256(app_secret, body)."""
-    expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    if not header or not hmac.compare_digest(header.strip().lower(), expected):
-        raise SignatureInvalid("X-Hub-Signature-256 does not match the body")
+def check_body_signature(
+    *, secret: str, body: bytes, header: str | None, name: str = "X-Hub-Signature-256"
+) -> None:
+    """Raise SignatureInvalid unless `header` is sha256=HMAC-SHA256(secret, body)."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not header or not hmac.compare_digest(header.strip().lower().encode(), expected.encode()):
+        raise SignatureInvalid(f"{name} does not match the body")
 
 
 def check_shared_secret(*, secret: str, given: str | None, name: str) -> None:
@@ -205,3 +215,243 @@ class TelegramAdapter:
 
     def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
         return normalize_telegram(_json(raw))
+
+
+# --- Messenger and Instagram (Messenger Platform webhooks) ----------------------------------
+
+# The `object` of each network's webhooks.
+META_OBJECTS = {ConversationChannel.messenger: "page", ConversationChannel.instagram: "instagram"}
+
+
+class _MetaAttachmentPayload(_Payload):
+    url: str | None = Field(default=None, max_length=4000)
+    title: str | None = Field(default=None, max_length=1000)
+
+
+class _MetaAttachment(_Payload):
+    type: str = Field(max_length=50)
+    payload: _MetaAttachmentPayload | None = None
+
+
+class _MetaMessage(_Payload):
+    mid: str = Field(min_length=1, max_length=500)
+    text: str | None = Field(default=None, max_length=100_000)
+    attachments: list[_MetaAttachment] = Field(default_factory=list, max_length=50)
+    is_echo: bool = False
+    is_deleted: bool = False
+
+
+class _MetaParty(_Payload):
+    id: str = Field(min_length=1, max_length=100)
+
+
+class _MetaEvent(_Payload):
+    sender: _MetaParty | None = None
+    recipient: _MetaParty | None = None
+    timestamp: int | None = None  # milliseconds
+    message: _MetaMessage | None = None
+
+
+class _MetaEntry(_Payload):
+    id: str = ""
+    messaging: list[_MetaEvent] = Field(default_factory=list)
+
+
+class MetaWebhook(_Payload):
+    object: str
+    entry: list[_MetaEntry]
+
+
+def _meta_body(message: _MetaMessage) -> str:
+    # Attachments stay on Meta's CDN: the message keeps their kind and link, not the bytes.
+    lines = [message.text] if message.text else []
+    for attachment in message.attachments:
+        payload = attachment.payload or _MetaAttachmentPayload()
+        lines.append(" ".join(p for p in (f"[{attachment.type}]", payload.title, payload.url) if p))
+    return "\n".join(lines)
+
+
+def normalize_meta(
+    payload: Any, *, channel: ConversationChannel, received_at: datetime
+) -> list[NormalizedMessage]:
+    """The customer messages of a Messenger or Instagram webhook.
+
+    Echoes (the page's own messages), deleted messages, delivery and read receipts and other
+    events are left out.
+    """
+    try:
+        webhook = MetaWebhook.model_validate(payload)
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    if webhook.object != META_OBJECTS[channel]:
+        raise InvalidInput("object", f"expected {META_OBJECTS[channel]!r} for {channel.value}")
+    found: list[NormalizedMessage] = []
+    for entry in webhook.entry:
+        for event in entry.messaging:
+            message = event.message
+            if message is None or event.sender is None or message.is_echo or message.is_deleted:
+                continue
+            sent = (
+                datetime.fromtimestamp(event.timestamp / 1000, UTC)
+                if event.timestamp is not None
+                else received_at
+            )
+            try:
+                inbound = InboundMessageIn(
+                    channel=channel,
+                    channel_message_id=message.mid,
+                    sender={
+                        "kind": IdentityKind.social,
+                        "namespace": channel.value,
+                        "value": event.sender.id,
+                    },
+                    body=_meta_body(message),
+                    received_at=sent,
+                )
+            except ValidationError as exc:
+                raise _invalid(exc) from exc
+            found.append(NormalizedMessage(message=inbound))
+    return found
+
+
+class MessengerAdapter:
+    """Facebook Messenger webhooks (object "page") behind the adapter interface."""
+
+    channel = ConversationChannel.messenger
+
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
+        return normalize_meta(_json(raw), channel=self.channel, received_at=received_at)
+
+
+class InstagramAdapter:
+    """Instagram messaging webhooks (object "instagram") behind the adapter interface."""
+
+    channel = ConversationChannel.instagram
+
+    def normalize(self, raw: bytes, *, received_at: datetime) -> list[NormalizedMessage]:
+        return normalize_meta(_json(raw), channel=self.channel, received_at=received_at)
+
+
+# --- replies through the channels' HTTP APIs ------------------------------------------------
+
+SEND_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# The longest text each API takes in one message.
+MAX_TEXT = {
+    ConversationChannel.whatsapp: 4096,
+    ConversationChannel.messenger: 2000,
+    ConversationChannel.instagram: 1000,
+    ConversationChannel.telegram: 4096,
+}
+
+
+def _needed(config: ChannelConfig, *names: str) -> list[str]:
+    values = [config.get(name) for name in names]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
+    if missing:
+        raise DeliveryFailed(
+            f"{config.channel.value} cannot send: set {', '.join(missing)} in Settings -> Channels"
+        )
+    return values
+
+
+def _api_reason(answer: Any, text: str) -> str:
+    if isinstance(answer, dict):
+        error = answer.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if answer.get("description"):
+            return str(answer["description"])
+    return " ".join(text.split())[:200] or "no answer body"
+
+
+def _post_json(
+    url: str, payload: dict[str, Any], *, api: str, secret: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    """POST JSON and return the JSON answer; any failure is DeliveryFailed, the secret left out."""
+    try:
+        with httpx.Client(timeout=SEND_TIMEOUT) as client:
+            response = client.post(url, json=payload, headers=headers)
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{api} did not answer: {str(exc).replace(secret, '***')}") from exc
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not response.is_success or not isinstance(answer, dict) or answer.get("ok") is False:
+        reason = _api_reason(answer, response.text).replace(secret, "***")
+        raise DeliveryFailed(f"{api} refused the message ({response.status_code}): {reason}")
+    return answer
+
+
+def _text(config: ChannelConfig, delivery: OutboundDelivery) -> str:
+    limit = MAX_TEXT[config.channel]
+    if len(delivery.body) > limit:
+        raise DeliveryFailed(
+            f"{config.channel.value} takes at most {limit} characters in a message; "
+            f"this reply has {len(delivery.body)}"
+        )
+    return delivery.body
+
+
+def _graph_url(config: ChannelConfig, path: str) -> str:
+    return f"{config.get('api_base_url')}/{config.get('api_version') or GRAPH_API_VERSION}/{path}"
+
+
+def send_whatsapp_message(config: ChannelConfig, delivery: OutboundDelivery) -> str:
+    """Send a text through the WhatsApp Cloud API; returns its wamid."""
+    token, phone_number_id = _needed(config, "access_token", "phone_number_id")
+    answer = _post_json(
+        _graph_url(config, f"{phone_number_id}/messages"),
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": delivery.to.lstrip("+"),
+            "type": "text",
+            "text": {"preview_url": False, "body": _text(config, delivery)},
+        },
+        api="the WhatsApp Cloud API",
+        secret=token,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    messages = answer.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+        raise DeliveryFailed("the WhatsApp Cloud API answered without a message id")
+    return str(messages[0].get("id"))[:500]
+
+
+def send_meta_message(config: ChannelConfig, delivery: OutboundDelivery) -> str:
+    """Send a text through the Messenger Platform Send API (Messenger, Instagram); returns its mid."""
+    (token,) = _needed(config, "access_token")
+    answer = _post_json(
+        _graph_url(config, "me/messages"),
+        {
+            "recipient": {"id": delivery.to},
+            "messaging_type": "RESPONSE",
+            "message": {"text": _text(config, delivery)},
+        },
+        api=f"the {config.channel.value.title()} Send API",
+        secret=token,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if not answer.get("message_id"):
+        raise DeliveryFailed("the Send API answered without a message_id")
+    return str(answer["message_id"])[:500]
+
+
+def send_telegram_message(config: ChannelConfig, delivery: OutboundDelivery) -> str:
+    """Send a text with the Bot API's sendMessage; returns <chat id>:<message id> as inbound ids are."""
+    (token,) = _needed(config, "bot_token")
+    chat_id: int | str = int(delivery.to) if delivery.to.lstrip("-").isdigit() else delivery.to
+    answer = _post_json(
+        f"{config.get('api_base_url')}/bot{token}/sendMessage",
+        {"chat_id": chat_id, "text": _text(config, delivery)},
+        api="the Telegram Bot API",
+        secret=token,
+        headers={},
+    )
+    result = answer.get("result")
+    if not isinstance(result, dict) or "message_id" not in result:
+        raise DeliveryFailed("the Telegram Bot API answered without a message_id")
+    chat = result.get("chat")
+    sent_chat = chat.get("id", chat_id) if isinstance(chat, dict) else chat_id
+    return f"{sent_chat}:{result['message_id']}"

@@ -257,7 +257,7 @@ def record_visitor_email(
     return identity.value
 
 
-def send_chat_reply(delivery: OutboundDelivery) -> str:
+def send_chat_reply(session: Session, delivery: OutboundDelivery) -> str:
     """Accept an agent's chat reply: it reaches the visitor's socket once it is stored."""
     return f"agent:{secrets.token_urlsafe(12)}"
 

@@ -94,12 +94,13 @@ class DeliveryFailed(Exception):
     """A channel adapter could not hand the reply to its channel; the reason is kept."""
 
 
-OutboundSender = Callable[[OutboundDelivery], str]
+OutboundSender = Callable[[Session, OutboundDelivery], str]
 _senders: dict[ConversationChannel, OutboundSender] = {}
 
 
 def register_outbound_sender(channel: ConversationChannel, sender: OutboundSender) -> None:
-    """Let a channel adapter send replies; `sender` returns the channel's id of the sent message."""
+    """Let a channel adapter send replies; `sender(session, delivery)` returns the channel's id
+    of the sent message (the session reads the organization's channel settings)."""
     _senders[channel] = sender
 
 
@@ -378,6 +379,47 @@ def _inbound_attachments(
     ]
 
 
+def _redelivered(session: Session, *, org_id: int, data: InboundMessageIn) -> InboundResult | None:
+    """The answer for a message whose channel id was stored before, or None for a new one."""
+    if data.channel_message_id is None:
+        return None
+    existing = session.scalar(
+        select(Message).where(
+            Message.org_id == org_id,
+            Message.channel == data.channel,
+            Message.channel_message_id == data.channel_message_id,
+        )
+    )
+    if existing is None:
+        return None
+    conversation = _get(session, org_id=org_id, conversation_id=existing.conversation_id)
+    return InboundResult(
+        conversation=ConversationOut.model_validate(conversation),
+        message=_message_out(session, existing),
+        customer_created=False,
+        conversation_created=False,
+        reopened=False,
+        duplicate=True,
+    )
+
+
+def _new_conversation(
+    session: Session, *, org_id: int, data: InboundMessageIn, customer_id: int
+) -> Conversation:
+    conversation = Conversation(
+        org_id=org_id,
+        customer_id=customer_id,
+        channel=data.channel,
+        subject=data.subject or " ".join(data.body.split())[:_SUBJECT_FROM_BODY],
+        touchpoint_id=data.touchpoint_id,
+        tags=[],
+        last_message_at=data.received_at,
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
 def record_inbound_message(
     session: Session,
     *,
@@ -392,39 +434,14 @@ def record_inbound_message(
     """
     if data.touchpoint_id is not None:
         journeys.get_touchpoint(session, org_id=org_id, touchpoint_id=data.touchpoint_id)
-    if data.channel_message_id is not None:
-        existing = session.scalar(
-            select(Message).where(
-                Message.org_id == org_id,
-                Message.channel == data.channel,
-                Message.channel_message_id == data.channel_message_id,
-            )
-        )
-        if existing is not None:
-            conversation = _get(session, org_id=org_id, conversation_id=existing.conversation_id)
-            return InboundResult(
-                conversation=ConversationOut.model_validate(conversation),
-                message=_message_out(session, existing),
-                customer_created=False,
-                conversation_created=False,
-                reopened=False,
-                duplicate=True,
-            )
+    redelivered = _redelivered(session, org_id=org_id, data=data)
+    if redelivered is not None:
+        return redelivered
     customer_id, customer_created = _customer_for(session, org_id=org_id, data=data)
     threaded = _thread_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
     created = reopened = False
     if threaded is None or threaded.status is ConversationStatus.closed:
-        conversation = Conversation(
-            org_id=org_id,
-            customer_id=customer_id,
-            channel=data.channel,
-            subject=data.subject or " ".join(data.body.split())[:_SUBJECT_FROM_BODY],
-            touchpoint_id=data.touchpoint_id,
-            tags=[],
-            last_message_at=data.received_at,
-        )
-        session.add(conversation)
-        session.flush()
+        conversation = _new_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
         created = True
     else:
         conversation = threaded
@@ -468,6 +485,71 @@ def record_inbound_message(
         customer_created=customer_created,
         conversation_created=created,
         reopened=reopened,
+        duplicate=False,
+    )
+
+
+def record_channel_message(
+    session: Session,
+    *,
+    org_id: int,
+    data: InboundMessageIn,
+    direction: MessageDirection,
+    author_kind: AuthorKind,
+    author_user_id: int | None = None,
+) -> InboundResult:
+    """Store what a channel reports that the customer did not write: an agent's words on a call,
+    a call the desk made, a note about a call. Nothing is sent.
+
+    `data.sender` names the customer (found or created), `thread_refs` the conversation; as
+    for inbound messages a channel id is stored once. It never reopens a conversation; an
+    agent's or bot's outbound message counts as the first response when none was given yet.
+    """
+    if direction is MessageDirection.inbound:
+        return record_inbound_message(session, org_id=org_id, data=data)
+    redelivered = _redelivered(session, org_id=org_id, data=data)
+    if redelivered is not None:
+        return redelivered
+    customer_id, customer_created = _customer_for(session, org_id=org_id, data=data)
+    threaded = _thread_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
+    created = threaded is None or threaded.status is ConversationStatus.closed
+    if threaded is None or created:
+        conversation = _new_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
+    else:
+        conversation = threaded
+    message = Message(
+        org_id=org_id,
+        conversation_id=conversation.id,
+        channel=data.channel,
+        direction=direction,
+        author_kind=author_kind,
+        author_user_id=author_user_id,
+        address=data.sender.value if direction is MessageDirection.outbound else None,
+        body=data.body,
+        channel_message_id=data.channel_message_id,
+        thread_refs=list(data.thread_refs),
+        sent_at=data.received_at,
+    )
+    session.add(message)
+    if direction is MessageDirection.outbound:
+        if conversation.first_response_at is None and author_kind is not AuthorKind.system:
+            conversation.first_response_at = data.received_at
+        conversation.last_message_at = max(conversation.last_message_at, data.received_at)
+    session.flush()
+    _announce(
+        session,
+        conversation,
+        "message",
+        message_id=message.id,
+        direction=direction.value,
+        sent_at=message.sent_at.isoformat(),
+    )
+    return InboundResult(
+        conversation=ConversationOut.model_validate(conversation),
+        message=_message_out(session, message),
+        customer_created=customer_created,
+        conversation_created=created,
+        reopened=False,
         duplicate=False,
     )
 
@@ -586,6 +668,7 @@ def reply_to_conversation(
     else:
         try:
             message.channel_message_id = sender(
+                session,
                 OutboundDelivery(
                     org_id=org_id,
                     conversation_id=conversation.id,
@@ -596,7 +679,7 @@ def reply_to_conversation(
                     body_html=data.body_html,
                     in_reply_to=in_reply_to,
                     references=references,
-                )
+                ),
             )
         except DeliveryFailed as exc:
             message.delivery_error = str(exc)[:500]
