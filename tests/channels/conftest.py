@@ -9,6 +9,7 @@ CI), in which case they fail.
 from __future__ import annotations
 
 import imaplib
+import json
 import os
 import pwd
 import shutil
@@ -16,12 +17,15 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -215,6 +219,66 @@ def smtp_outbox(settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     get_settings.cache_clear()
     yield outbox
     controller.stop()
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class ChannelApiServer:
+    """A real HTTP server on 127.0.0.1 standing in for a channel's API: it records every request
+    and answers with the next queued (status, JSON) answer, else 200 with `default_answer`."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.answers: list[tuple[int, Any]] = []
+        self.default_answer: Any = {}
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                recorder.requests.append(
+                    RecordedRequest(
+                        method="POST",
+                        path=self.path,
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                        body=json.loads(raw) if raw else None,
+                    )
+                )
+                status, answer = (
+                    recorder.answers.pop(0) if recorder.answers else (200, recorder.default_answer)
+                )
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def channel_api() -> Iterator[ChannelApiServer]:
+    server = ChannelApiServer()
+    yield server
+    server.close()
 
 
 # The browser tests of the web chat share the web app's browser and live server fixtures.

@@ -1,4 +1,5 @@
-"""Web chat for visitors: the widget script, a demo page and the widget's WebSocket.
+"""Pages of the channels: Settings -> Channels for admins; web chat for visitors (the widget
+script, a demo page and the widget's WebSocket).
 
 Frames are JSON. The widget opens with {"type": "hello", "token"}; the server answers
 {"type": "welcome", "token", "resumed", "agents_online", "messages"}. Then the widget sends
@@ -10,18 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect, status
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from opencx.channels import webchat
+from opencx.auth.deps import CsrfChecked, CurrentUser, DbSession, SignedIn
+from opencx.auth.models import Role
+from opencx.channels import service, webchat
+from opencx.channels.schemas import CHANNEL_FIELDS, ChannelSettingsIn
 from opencx.conversations import service as conversations
+from opencx.conversations.models import ConversationChannel
 from opencx.db import session_scope
 from opencx.errors import InvalidInput, NotFound
 from opencx.live import hub
+from opencx.settings import get_settings
 from opencx.web.templating import WEB_DIR, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -29,6 +36,86 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 WIDGET = WEB_DIR / "static" / "webchat" / "widget.js"
 HELLO_SECONDS = 10
 rate_limit = webchat.VisitorRateLimit()
+CHANNEL_NAMES = {
+    ConversationChannel.whatsapp: "WhatsApp",
+    ConversationChannel.messenger: "Facebook Messenger",
+    ConversationChannel.instagram: "Instagram",
+    ConversationChannel.telegram: "Telegram",
+    ConversationChannel.voice: "Voice (telephony webhook)",
+}
+
+
+def _channels_page(
+    request: Request,
+    db: DbSession,
+    current: SignedIn,
+    *,
+    saved: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "channels/settings.html",
+        status_code=status_code,
+        current=current,
+        channels=service.list_channel_settings(db, org_id=current.org_id),
+        names=CHANNEL_NAMES,
+        public_url=get_settings().resolved_public_url(),
+        can_edit=current.user.role is Role.admin,
+        saved=saved,
+        error=error,
+    )
+
+
+@router.get("/settings/channels", response_class=HTMLResponse)
+def channel_settings_page(
+    request: Request, db: DbSession, current: CurrentUser, saved: str = ""
+) -> Response:
+    """Each channel's webhook URL, whether it receives and sends, and its settings (secrets masked)."""
+    names = {channel.value: name for channel, name in CHANNEL_NAMES.items()}
+    return _channels_page(request, db, current, saved=names.get(saved, ""))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def form_values(channel: ConversationChannel, form: dict[str, str]) -> dict[str, str | None]:
+    """The form as settings: an empty secret field keeps the secret unless "clear" is ticked."""
+    values: dict[str, str | None] = {}
+    for setting in CHANNEL_FIELDS[channel]:
+        given = form.get(setting.name, "")
+        if form.get(f"clear_{setting.name}"):
+            values[setting.name] = None
+        elif given.strip() or not setting.secret:
+            values[setting.name] = given
+    return values
+
+
+@router.post("/settings/channels/{channel}", response_class=HTMLResponse)
+def update_channel_settings_page(
+    request: Request,
+    channel: ConversationChannel,
+    db: DbSession,
+    current: CsrfChecked,
+    form: Annotated[dict[str, str], Depends(_form)],
+) -> Response:
+    if current.user.role is not Role.admin:
+        return render(
+            request, "error.html", 403, current=current, message="Only admins change channels."
+        )
+    if channel not in CHANNEL_FIELDS:
+        return render(request, "error.html", 404, current=current, message="No such channel.")
+    try:
+        data = ChannelSettingsIn(channel=channel, values=form_values(channel, form))
+    except ValidationError as exc:
+        return _channels_page(request, db, current, error=exc.errors()[0]["msg"], status_code=422)
+    service.update_channel_settings(db, org_id=current.org_id, data=data)
+    return RedirectResponse(
+        f"/settings/channels?saved={channel.value}#{channel.value}", status_code=303
+    )
 
 
 @router.get("/chat/widget.js")
