@@ -285,6 +285,10 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
             "url": "https://a.example/hooks",
             "event_types": ["survey.response.updated"],
         },
+        ("PUT", "/api/v1/channel-settings"): {
+            "channel": "messenger",
+            "values": {"app_secret": "a-new-secret-0000"},
+        },
     }
 
 
