@@ -200,3 +200,25 @@ def test_bad_signatures_are_401_and_bad_events_422_storing_nothing(
     assert turned.status_code == 422 and turned.json()["detail"][0]["loc"][-1] == "direction"
     # and the other organization sees none of acme's calls
     assert client.get("/api/v1/voice-calls", headers=other_tenant.headers).json() == []
+
+
+def test_a_customers_calls_are_in_their_export_and_erasure_blanks_numbers_and_recording(
+    client: TestClient, tenant: Tenant
+) -> None:
+    configure(client, tenant, "voice", signing_secret=SECRET)
+    call = _post(
+        client,
+        tenant,
+        _event("call-8", "ended", recording_url="https://pbx.example/r/8.mp3"),
+    ).json()["call"]
+    customer = f"/api/v1/customers/{call['customer_id']}"
+    # when the customer asks for their data, then their calls are in it
+    export = client.get(f"{customer}/export", headers=tenant.headers).json()
+    assert [c["call_id"] for c in export["voice_calls"]] == ["call-8"]
+    # when they are erased, then the call stays for the measures without number or recording
+    erased = client.post(f"{customer}/erase", headers=tenant.headers)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["rows_changed"]["voice_calls"] == 1
+    (after,) = client.get("/api/v1/voice-calls", headers=tenant.headers).json()
+    assert (after["from_number"], after["to_number"], after["recording_url"]) == (None, None, None)
+    assert after["status"] == "missed"
