@@ -153,6 +153,9 @@ def test_a_missed_inbound_call_opens_a_conversation_to_call_back(
     ]
     customer = client.get(f"/api/v1/customers/{call['customer_id']}", headers=tenant.headers).json()
     assert customer["customer"]["first_name"] == "Jan"
+    assert customer["customer"]["last_name"] == "Kowalski"
+    # and the desk's English call lines do not decide the caller's language
+    assert customer["customer"]["language"] is None
 
 
 def test_a_callback_on_the_same_number_continues_the_conversation(

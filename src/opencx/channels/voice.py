@@ -25,8 +25,9 @@ from opencx.conversations import service as conversations
 from opencx.conversations.models import AuthorKind, ConversationChannel, MessageDirection
 from opencx.conversations.schemas import ConversationPatch, InboundMessageIn, InboundResult
 from opencx.customers import gdpr
+from opencx.customers import service as customers
 from opencx.customers.models import IdentityKind
-from opencx.customers.schemas import IdentityIn
+from opencx.customers.schemas import CustomerIn, IdentityIn
 from opencx.errors import InvalidInput
 
 CALLBACK_TAG = "callback"
@@ -51,6 +52,26 @@ def _phone(value: str, field: str) -> IdentityIn:
         return IdentityIn(kind=IdentityKind.phone, value=value)
     except ValidationError as exc:
         raise InvalidInput(field, exc.errors()[0]["msg"]) from exc
+
+
+def _ensure_caller(session: Session, *, org_id: int, phone: IdentityIn, name: str | None) -> None:
+    """Make an unknown caller a customer first: from the desk's English call lines the desk
+    would otherwise guess their language."""
+    found = customers.find_customer_id(
+        session, org_id=org_id, kind=phone.kind, value=phone.value, namespace=phone.namespace
+    )
+    if found is None:
+        first_name, _, last_name = (name or "").strip().partition(" ")
+        customers.upsert_customer(
+            session,
+            org_id=org_id,
+            data=CustomerIn(
+                first_name=first_name[:200] or None,
+                last_name=last_name.strip()[:200] or None,
+                identities=[phone],
+            ),
+            source=f"channel:{ConversationChannel.voice.value}",
+        )
 
 
 def _agent_id(session: Session, *, org_id: int, email: str | None) -> int | None:
@@ -256,6 +277,7 @@ def record_call_event(session: Session, *, org_id: int, event: CallEventIn) -> C
     """Record one event of a call: its facts, its conversation and messages; repeats change nothing."""
     inbound = event.direction is CallDirection.inbound
     customer = _phone(event.from_ if inbound else event.to, "from" if inbound else "to")
+    _ensure_caller(session, org_id=org_id, phone=customer, name=event.caller_name)
     writer = _CallWriter(session, org_id, event, customer)
     call, conversation_created = _open_call(session, org_id=org_id, event=event, writer=writer)
     _apply_facts(session, org_id=org_id, call=call, event=event)
