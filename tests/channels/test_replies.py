@@ -188,3 +188,33 @@ def test_a_reply_longer_than_the_channel_takes_is_kept_unsent(
         "instagram takes at most 1000 characters in a message; this reply has 1001"
     )
     assert channel_api.requests == []
+
+
+def test_each_organization_replies_with_its_own_token_and_base_url(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant, channel_api: ChannelApiServer
+) -> None:
+    # given two organizations on Messenger with their own page tokens and API servers
+    other_api = ChannelApiServer()
+    try:
+        for t, api in ((tenant, channel_api), (other_tenant, other_api)):
+            configure(
+                client, t, "messenger",
+                app_secret=f"{t.slug}-app-secret-00", access_token=f"{t.slug}-page-token",
+                api_base_url=api.url,
+            )  # fmt: skip
+            api.default_answer = {"recipient_id": "1", "message_id": f"m_{t.slug}"}
+            body = meta_webhook("page", message_event("1357", "m_same_id", "Hallo"))
+            inbound = client.post(
+                f"/api/v1/channels/messenger/{t.slug}",
+                content=body,
+                headers=signed(body, f"{t.slug}-app-secret-00"),
+            ).json()
+            # when each organization's agent replies
+            _reply(client, t, inbound["conversation_ids"][0], f"Antwoord van {t.slug}")
+        # then each reply went to its own organization's server with its own token only
+        for t, api in ((tenant, channel_api), (other_tenant, other_api)):
+            (request,) = api.requests
+            assert request.headers["authorization"] == f"Bearer {t.slug}-page-token"
+            assert request.body["message"] == {"text": f"Antwoord van {t.slug}"}
+    finally:
+        other_api.close()

@@ -225,3 +225,24 @@ def test_a_customers_calls_are_in_their_export_and_erasure_blanks_numbers_and_re
     (after,) = client.get("/api/v1/voice-calls", headers=tenant.headers).json()
     assert (after["from_number"], after["to_number"], after["recording_url"]) == (None, None, None)
     assert after["status"] == "missed"
+
+
+def test_a_call_reported_only_by_its_end_is_answered_when_it_has_talk_time(
+    client: TestClient, tenant: Tenant
+) -> None:
+    configure(client, tenant, "voice", signing_secret=SECRET)
+    # when a system sends only the call record: ended after 65 s of talk
+    call = _post(client, tenant, _event("call-9", "ended", duration_seconds=65)).json()["call"]
+    # then the call was answered 65 s before it ended, not missed
+    assert call["status"] == "ended"
+    assert call["answered_at"].startswith("2026-11-20T09:28:55")
+    detail = client.get(
+        f"/api/v1/conversations/{call['conversation_id']}", headers=tenant.headers
+    ).json()
+    assert detail["tags"] == []
+    assert call["started_at"].startswith("2026-11-20T09:28:55")
+    assert [m["body"] for m in detail["messages"]] == [
+        "Phone call from +31612345678",
+        "Answered the call",
+        "Call ended after 1 min 5 s.",
+    ]

@@ -90,6 +90,13 @@ def _duration(seconds: int) -> str:
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
+def _began(event: CallEventIn) -> datetime:
+    """When the call began as far as this event tells: an end with talk time began that long before."""
+    if event.event is CallEvent.ended and event.duration_seconds:
+        return event.occurred_at - timedelta(seconds=event.duration_seconds)
+    return event.occurred_at
+
+
 def _status(call: VoiceCall) -> CallStatus:
     # From the facts, so events arriving out of order still end in the right state.
     if call.ended_at is None:
@@ -164,7 +171,7 @@ def _open_call(
     result = writer.write(
         "",
         text,
-        event.occurred_at,
+        _began(event),
         MessageDirection.inbound if inbound else MessageDirection.outbound,
         AuthorKind.customer if inbound else AuthorKind.agent,
         agent_id=agent_id,
@@ -189,13 +196,16 @@ def _apply_facts(session: Session, *, org_id: int, call: VoiceCall, event: CallE
     call.from_number = call.from_number or _number(event.from_)
     call.to_number = call.to_number or _number(event.to)
     if event.event is not CallEvent.transcript:
-        call.started_at = min(call.started_at or at, at)
+        call.started_at = min(call.started_at or _began(event), _began(event))
     if event.event is CallEvent.answered:
         call.answered_at = call.answered_at or at
     if event.event in (CallEvent.ended, CallEvent.missed):
         call.ended_at = call.ended_at or at
     if event.duration_seconds is not None:
         call.duration_seconds = event.duration_seconds
+        if event.event is CallEvent.ended and event.duration_seconds and not call.answered_at:
+            # A system that reports only the end (a call record): talk time means it was answered.
+            call.answered_at = _began(event)
     elif call.duration_seconds is None and call.answered_at and call.ended_at:
         call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
     call.recording_url = call.recording_url or event.recording_url
