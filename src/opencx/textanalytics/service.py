@@ -22,7 +22,7 @@ from opencx.conversations import service as conversations
 from opencx.db import utcnow
 from opencx.surveys import service as surveys
 from opencx.surveys.models import SurveyKind
-from opencx.text import ModelError, TextAnalysis, analyze
+from opencx.text import EMOTIONS, ModelError, TextAnalysis, analyze
 from opencx.text.evaluation import LabelledText
 from opencx.text.learning import (
     MARGIN,
@@ -333,6 +333,8 @@ def _analyze_batch(
         row.sentiment = outcome.sentiment
         row.sentiment_score = outcome.sentiment_score
         row.emotions = outcome.emotions
+        for name in EMOTIONS:
+            setattr(row, name, outcome.emotions.get(name))
         row.model = outcome.model
         row.analyzed_at = now
         row.updated_at = now
