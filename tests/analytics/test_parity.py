@@ -307,7 +307,9 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
         # Analyses of this organization's comments and messages; a few failed, a few point at
         # another organization's text (they must not count), scores at the emotion threshold.
         sources = [
-            ("survey_answer", row["id"]) for row in rows["survey_responses"] if row["org_id"] == org_id
+            ("survey_answer", row["id"])
+            for row in rows["survey_responses"]
+            if row["org_id"] == org_id
         ] + [
             ("conversation_message", row["id"])
             for row in rows["conversation_messages"]

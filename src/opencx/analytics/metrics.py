@@ -571,6 +571,7 @@ def score_distribution_per_survey(
     )
     return scored.group_by(["survey_id", "kind", "score"]).aggregate(responses=ibis._.count())
 
+
 TEXT_DIMENSIONS = ("touchpoint", "channel", "agent")
 TEXT_SOURCES = ("survey_answer", "conversation_message")
 # An emotion counts as present in a text at this probability (the English model's threshold).
@@ -735,10 +736,7 @@ def text_emotions_by_group(
     texts = texts.filter(*(texts[name].notnull() for name in EMOTIONS))
     present_at = ibis.literal(EMOTION_PRESENT_AT, type="float64")
     flagged = texts.mutate(
-        **{
-            f"{name}_present": ibis.ifelse(texts[name] >= present_at, 1, 0)
-            for name in EMOTIONS
-        }
+        **{f"{name}_present": ibis.ifelse(texts[name] >= present_at, 1, 0) for name in EMOTIONS}
     )
     grouped = flagged.group_by(["group_key", "period_start"]).aggregate(
         texts=ibis._.count(),
@@ -748,10 +746,7 @@ def text_emotions_by_group(
     total = grouped.texts.cast("float64")
     return grouped.mutate(
         **{f"{name}_mean": grouped[f"{name}_sum"] / total for name in EMOTIONS},
-        **{
-            f"{name}_share": grouped[f"{name}_texts"].cast("float64") / total
-            for name in EMOTIONS
-        },
+        **{f"{name}_share": grouped[f"{name}_texts"].cast("float64") / total for name in EMOTIONS},
     )
 
 

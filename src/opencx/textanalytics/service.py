@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from opencx.conversations import service as conversations
+from opencx.customers.timeline import TimelineEntry
 from opencx.db import utcnow
 from opencx.surveys import service as surveys
 from opencx.surveys.models import SurveyKind
-from opencx.text import EMOTIONS, ModelError, TextAnalysis, analyze
+from opencx.text import EMOTIONS, SENTIMENTS, ModelError, TextAnalysis, analyze
 from opencx.text.evaluation import LabelledText
 from opencx.text.learning import (
     MARGIN,
@@ -39,12 +40,16 @@ from opencx.textanalytics.models import (
     TextSourceKind,
 )
 from opencx.textanalytics.schemas import (
+    EmotionLevel,
     EnrichmentReport,
+    FeelingSummary,
     Quality,
     ReanalysisReport,
     SentimentModelOut,
     TextAnalysisOut,
     TextAnalyticsOverview,
+    TextFeeling,
+    TextFeelings,
 )
 
 BATCH_SIZE = 2000
@@ -52,6 +57,12 @@ MAX_ATTEMPTS = 5
 # a failed text waits RETRY_SECONDS, doubled after each further failure, before its next try
 RETRY_SECONDS = 60
 MESSAGE_FIELD = "body"
+# Emotions shown on a text: those at or above this probability (the English model's threshold),
+# at most SHOWN_EMOTIONS of them, strongest first.
+EMOTION_SHOWN_AT = 0.35
+SHOWN_EMOTIONS = 2
+# The customer 360 sums up this many of the customer's most recent analysed texts.
+RECENT_TEXTS = 20
 
 
 def sentiment_label(kind: SurveyKind, score: int | None) -> str | None:
@@ -379,4 +390,120 @@ def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyti
         failed=by_status.get(AnalysisStatus.failed, 0),
         min_per_class=MIN_PER_CLASS,
         margin=MARGIN,
+    )
+
+
+def _strongest(levels: dict[str, float], *, at_least: float, limit: int) -> list[EmotionLevel]:
+    ranked = sorted(levels.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        EmotionLevel(name=name, probability=round(p, 4)) for name, p in ranked if p >= at_least
+    ][:limit]
+
+
+def _feeling(rows: Sequence[AnalyzedText]) -> TextFeeling:
+    """One source's feeling from its analysed fields (a message has one; a response one per answer)."""
+    labels = {row.sentiment for row in rows}
+    emotions = {
+        name: sum(row.emotions.get(name, 0.0) for row in rows) / len(rows) for name in EMOTIONS
+    }
+    return TextFeeling(
+        sentiment=labels.pop() if len(labels) == 1 else "mixed",
+        sentiment_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
+        emotions=_strongest(emotions, at_least=EMOTION_SHOWN_AT, limit=SHOWN_EMOTIONS),
+        texts=len(rows),
+    )
+
+
+def _summary(rows: Sequence[AnalyzedText]) -> FeelingSummary | None:
+    if not rows:
+        return None
+    counts = {name: sum(row.sentiment == name for row in rows) for name in SENTIMENTS}
+    emotions = {
+        name: sum(row.emotions.get(name, 0.0) for row in rows) / len(rows) for name in EMOTIONS
+    }
+    return FeelingSummary(
+        texts=len(rows),
+        **counts,
+        mean_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
+        emotions=_strongest(emotions, at_least=0.0, limit=3),
+    )
+
+
+def list_text_feelings(
+    session: Session,
+    *,
+    org_id: int,
+    message_ids: Sequence[int] = (),
+    response_ids: Sequence[int] = (),
+    recent: Sequence[tuple[TextSourceKind, int]] = (),
+) -> TextFeelings:
+    """Sentiment and strongest emotions of these messages and survey responses, in one query.
+
+    Only analysed texts appear (one still pending or failed has no entry). `recent` lists
+    sources newest first (of those given): their latest RECENT_TEXTS analysed fields are summed up.
+    """
+    wanted = [
+        and_(AnalyzedText.source_kind == kind, AnalyzedText.source_id.in_(list(ids)))
+        for kind, ids in (
+            (TextSourceKind.conversation_message, message_ids),
+            (TextSourceKind.survey_answer, response_ids),
+        )
+        if ids
+    ]
+    if not wanted:
+        return TextFeelings()
+    rows = session.scalars(
+        select(AnalyzedText)
+        .where(
+            AnalyzedText.org_id == org_id,
+            AnalyzedText.status == AnalysisStatus.done,
+            AnalyzedText.sentiment.is_not(None),
+            or_(*wanted),
+        )
+        .order_by(AnalyzedText.source_id, AnalyzedText.field)
+    ).all()
+    by_source: dict[tuple[TextSourceKind, int], list[AnalyzedText]] = defaultdict(list)
+    for row in rows:
+        by_source[(row.source_kind, row.source_id)].append(row)
+    latest = [row for source in recent for row in by_source.get(source, [])][:RECENT_TEXTS]
+    return TextFeelings(
+        messages={
+            source_id: _feeling(fields)
+            for (kind, source_id), fields in by_source.items()
+            if kind is TextSourceKind.conversation_message
+        },
+        comments={
+            source_id: _feeling(fields)
+            for (kind, source_id), fields in by_source.items()
+            if kind is TextSourceKind.survey_answer
+        },
+        recent=_summary(latest),
+    )
+
+
+def get_timeline_feelings(
+    session: Session,
+    *,
+    org_id: int,
+    timeline: Sequence[TimelineEntry],
+    message_ids: Sequence[int] = (),
+) -> TextFeelings:
+    """Feelings of a customer timeline's messages from the customer and survey responses,
+    with a summary of the most recent (the timeline is newest first), and of `message_ids`
+    besides (a conversation open beside it)."""
+    recent: list[tuple[TextSourceKind, int]] = []
+    for entry in timeline:
+        if entry.kind == "message" and entry.data.get("direction") == "inbound":
+            recent.append((TextSourceKind.conversation_message, int(entry.source_id)))
+        elif entry.kind == "feedback":
+            recent.append((TextSourceKind.survey_answer, int(entry.source_id)))
+    return list_text_feelings(
+        session,
+        org_id=org_id,
+        message_ids=[
+            *message_ids,
+            *(i for kind, i in recent if kind is TextSourceKind.conversation_message),
+        ],
+        response_ids=[i for kind, i in recent if kind is TextSourceKind.survey_answer],
+        recent=recent,
     )
