@@ -83,7 +83,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "reopened_count": 0,
             "last_message_at": None,
             "merged_into_id": None,
-        }  # fmt: skip
+        }
     ],
     "conversation_messages": [
         {
@@ -95,7 +95,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
             "author_kind": "customer",
             "author_user_id": None,
             "sent_at": _at(7 + m),
-        }  # fmt: skip
+        }
         for m in (1, 2)
     ],
     "text_analyses": [

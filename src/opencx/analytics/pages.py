@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from opencx.analytics import service
-from opencx.auth.deps import CurrentUser, DbSession
 from opencx.analytics.metrics import TEXT_DIMENSIONS, TEXT_SOURCES
+from opencx.auth.deps import CurrentUser, DbSession
 from opencx.auth.models import Role
 from opencx.db import utcnow
 from opencx.web.templating import render
