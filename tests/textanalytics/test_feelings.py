@@ -78,7 +78,10 @@ def test_feelings_of_messages_and_responses_in_one_call(
     for feeling in (complaint, praise):
         levels = [e.probability for e in feeling.emotions]
         assert levels == sorted(levels, reverse=True) and len(levels) <= service.SHOWN_EMOTIONS
-        assert all(p >= service.EMOTION_SHOWN_AT for p in levels)
+        assert all(p >= service.EMOTION_SHOWN_AT for p in levels[1:])
+        assert not levels or levels[0] >= service.EMOTION_FLOOR
+    # (praise this clear has its likeliest emotion, joy, well above the floor)
+    assert praise.emotions[0].name == "joy"
     # and the summary counts both, an unknown id gives nothing
     assert feelings.recent is not None and feelings.recent.texts == 2
     assert (feelings.recent.negative, feelings.recent.positive) == (1, 1)

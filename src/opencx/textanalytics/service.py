@@ -57,8 +57,10 @@ MAX_ATTEMPTS = 5
 # a failed text waits RETRY_SECONDS, doubled after each further failure, before its next try
 RETRY_SECONDS = 60
 MESSAGE_FIELD = "body"
-# Emotions shown on a text: those at or above this probability (the English model's threshold),
-# at most SHOWN_EMOTIONS of them, strongest first.
+# Emotions shown on a text, as the models predict them: the likeliest one (when at least
+# EMOTION_FLOOR: below it, it is noise) and any other at or above EMOTION_SHOWN_AT (the English
+# model's validated threshold), at most SHOWN_EMOTIONS, strongest first.
+EMOTION_FLOOR = 0.25
 EMOTION_SHOWN_AT = 0.35
 SHOWN_EMOTIONS = 2
 # The customer 360 sums up this many of the customer's most recent analysed texts.
@@ -393,10 +395,14 @@ def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyti
     )
 
 
-def _strongest(levels: dict[str, float], *, at_least: float, limit: int) -> list[EmotionLevel]:
+def _strongest(
+    levels: dict[str, float], *, first_at: float, others_at: float, limit: int
+) -> list[EmotionLevel]:
     ranked = sorted(levels.items(), key=lambda item: (-item[1], item[0]))
     return [
-        EmotionLevel(name=name, probability=round(p, 4)) for name, p in ranked if p >= at_least
+        EmotionLevel(name=name, probability=round(p, 4))
+        for n, (name, p) in enumerate(ranked)
+        if p >= (first_at if n == 0 else others_at)
     ][:limit]
 
 
@@ -409,7 +415,9 @@ def _feeling(rows: Sequence[AnalyzedText]) -> TextFeeling:
     return TextFeeling(
         sentiment=labels.pop() if len(labels) == 1 else "mixed",
         sentiment_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
-        emotions=_strongest(emotions, at_least=EMOTION_SHOWN_AT, limit=SHOWN_EMOTIONS),
+        emotions=_strongest(
+            emotions, first_at=EMOTION_FLOOR, others_at=EMOTION_SHOWN_AT, limit=SHOWN_EMOTIONS
+        ),
         texts=len(rows),
     )
 
@@ -425,7 +433,7 @@ def _summary(rows: Sequence[AnalyzedText]) -> FeelingSummary | None:
         texts=len(rows),
         **counts,
         mean_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
-        emotions=_strongest(emotions, at_least=0.0, limit=3),
+        emotions=_strongest(emotions, first_at=0.0, others_at=0.0, limit=3),
     )
 
 

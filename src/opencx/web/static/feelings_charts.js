@@ -1,7 +1,7 @@
 // "How customers feel": draws, with Apache ECharts,
 // - [data-sentiment-trend]: {"labels", "negative", "neutral", "positive" (shares 0-1 or null),
 //   "score" (mean score -1..1 or null)}: stacked shares per week and the mean score as a line;
-// - [data-heatmap]: {"rows", "columns", "values" ([[row, column, share 0-1], ...])}: a heat map.
+// - [data-heatmap]: {"rows", "columns", "values" ([[row, column, 0-1], ...])}: a heat map.
 // The tables beside the charts carry the same figures for screen readers and without JavaScript.
 (function () {
   "use strict";
@@ -51,10 +51,14 @@
   function drawHeatmap(element) {
     if (element.dataset.drawn || typeof echarts === "undefined") return;
     var spec = JSON.parse(element.dataset.heatmap);
+    // The scale runs to the highest cell, so that differences between groups show.
+    var top = Math.max(10, Math.ceil(Math.max.apply(null, spec.values.map(function (v) {
+      return v[2] * 10;
+    })) * 10));
     var values = spec.values.map(function (v) {
-      var share = Math.round(v[2] * 100);
+      var level = Math.round(v[2] * 100);
       // dark text on the light cells, white on the dark ones
-      return { value: [v[1], v[0], share], label: { color: share >= 45 ? "#fff" : "#1d2330" } };
+      return { value: [v[1], v[0], level], label: { color: level >= top * 0.45 ? "#fff" : "#1d2330" } };
     });
     var chart = echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
@@ -63,14 +67,14 @@
       tooltip: {
         formatter: function (p) {
           return spec.rows[p.value[1]] + " · " + spec.columns[p.value[0]] + ": " + p.value[2] +
-            "% of texts";
+            "% (mean probability)";
         },
       },
-      grid: { left: 8, right: 16, top: 8, bottom: 56, containLabel: true },
+      grid: { left: 24, right: 16, top: 8, bottom: 56, containLabel: true },
       xAxis: { type: "category", data: spec.columns, splitArea: { show: true } },
       yAxis: { type: "category", data: spec.rows, inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center",
-        bottom: 0, itemWidth: 12, text: ["100%", "0%"],
+      visualMap: { min: 0, max: top, calculable: false, orient: "horizontal", left: "center",
+        bottom: 0, itemWidth: 12, text: [top + "%", "0%"],
         // light to dark blue: the value is also written in each cell
         inRange: { color: ["#f1f5fd", "#9db4ec", "#2354d4", "#12296b"] } },
       series: [{ type: "heatmap", data: values,
