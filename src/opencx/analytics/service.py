@@ -925,7 +925,12 @@ def get_customer_feelings(
         grain="week",
         source_kind=source_kind,
     )
-    whole = {"start": start, "end": end, "grain": "none", "source_kind": source_kind}
+    whole: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "grain": "none",
+        "source_kind": source_kind,
+    }
     sentiment = compute_text_sentiment(session, org_id=org_id, by=by, **whole)
     emotions = compute_text_emotions(session, org_id=org_id, by=by, **whole)
     by_agent = compute_text_sentiment(session, org_id=org_id, by="agent", **whole)

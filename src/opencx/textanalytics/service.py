@@ -406,15 +406,22 @@ def _strongest(
     ][:limit]
 
 
-def _feeling(rows: Sequence[AnalyzedText]) -> TextFeeling:
-    """One source's feeling from its analysed fields (a message has one; a response one per answer)."""
-    labels = {row.sentiment for row in rows}
+def _means(rows: Sequence[AnalyzedText]) -> tuple[float, dict[str, float]]:
+    """The mean sentiment score and mean probability of each emotion of analysed texts."""
+    score = sum(row.sentiment_score or 0.0 for row in rows) / len(rows)
     emotions = {
         name: sum(row.emotions.get(name, 0.0) for row in rows) / len(rows) for name in EMOTIONS
     }
+    return round(score, 4), emotions
+
+
+def _feeling(rows: Sequence[AnalyzedText]) -> TextFeeling:
+    """One source's feeling from its analysed fields (a message has one; a response one per answer)."""
+    labels = {row.sentiment for row in rows}
+    score, emotions = _means(rows)
     return TextFeeling(
         sentiment=labels.pop() if len(labels) == 1 else "mixed",
-        sentiment_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
+        sentiment_score=score,
         emotions=_strongest(
             emotions, first_at=EMOTION_FLOOR, others_at=EMOTION_SHOWN_AT, limit=SHOWN_EMOTIONS
         ),
@@ -426,13 +433,11 @@ def _summary(rows: Sequence[AnalyzedText]) -> FeelingSummary | None:
     if not rows:
         return None
     counts = {name: sum(row.sentiment == name for row in rows) for name in SENTIMENTS}
-    emotions = {
-        name: sum(row.emotions.get(name, 0.0) for row in rows) / len(rows) for name in EMOTIONS
-    }
+    score, emotions = _means(rows)
     return FeelingSummary(
         texts=len(rows),
         **counts,
-        mean_score=round(sum(row.sentiment_score or 0.0 for row in rows) / len(rows), 4),
+        mean_score=score,
         emotions=_strongest(emotions, first_at=0.0, others_at=0.0, limit=3),
     )
 
