@@ -174,3 +174,9 @@ def test_how_customers_feel_in_the_browser(
     assert "analysed text" in summary.inner_text()
     assert page.locator("#timeline .sentiment").count() > 0
     page.screenshot(path=screenshots / "customer-360-feelings.png", full_page=True)
+    # and in the inbox each message from the customer carries its sentiment
+    page.goto("/inbox")
+    page.locator("a.conversation-row").first.click()
+    page.locator("#conversation-messages .message.inbound .sentiment").first.wait_for()
+    assert "how they feel" in page.locator(".inbox-customer").inner_text().lower()
+    page.screenshot(path=screenshots / "inbox-feelings.png", full_page=False)
