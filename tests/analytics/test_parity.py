@@ -26,6 +26,7 @@ from ibis.backends.sql.datatypes import ClickHouseType
 from opencx.analytics.engine import connect
 from opencx.analytics.metrics import METRICS, Metric
 from opencx.analytics.tables import ANALYTICS_TABLES
+from opencx.text import EMOTIONS
 
 ORGS = (1, 2, 3)
 START, END = date(2026, 12, 1), date(2027, 1, 15)
@@ -302,6 +303,35 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 # A reopened follow-up is open again but was contacted before.
                 contacted_at=None if rng.random() < 0.3 else opened_at + took / 2,
                 resolved_at=opened_at + took if status == "resolved" else None,
+            )
+        # Analyses of this organization's comments and messages; a few failed, a few point at
+        # another organization's text (they must not count), scores at the emotion threshold.
+        sources = [
+            ("survey_answer", row["id"])
+            for row in rows["survey_responses"]
+            if row["org_id"] == org_id
+        ] + [
+            ("conversation_message", row["id"])
+            for row in rows["conversation_messages"]
+            if row["org_id"] == org_id and row["direction"] == "inbound"
+        ]
+        for source_kind, source_id in sources:
+            failed = rng.random() < 0.05
+            sentiment = rng.choice(["negative", "neutral", "positive"])
+            add(
+                "text_analyses",
+                org_id,
+                source_kind=source_kind,
+                source_id=source_id if rng.random() < 0.97 else 1,
+                language=rng.choice(["en", "nl", "pl", "unknown"]),
+                sentiment=None if failed else sentiment,
+                sentiment_score=None if failed else round(rng.uniform(-1, 1), 4),
+                **{
+                    name: None if failed else rng.choice([0.35, 0.3499, round(rng.random(), 4)])
+                    for name in EMOTIONS
+                },
+                status="failed" if failed else "done",
+                analyzed_at=None if failed else _moment(rng),
             )
     return rows
 

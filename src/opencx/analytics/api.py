@@ -21,6 +21,10 @@ from opencx.analytics.schemas import (
     SurveyMetricName,
     SurveyScore,
     SurveyScoreChange,
+    TextDimension,
+    TextEmotions,
+    TextSentiment,
+    TextSourceKindName,
     TouchpointEventsDay,
     UnitsSoldWeek,
 )
@@ -32,6 +36,12 @@ Start = Annotated[date, Query(description="first UTC day of the period")]
 End = Annotated[date, Query(description="UTC day after the period (exclusive)")]
 SurveyFilter = Annotated[int | None, Query(description="only this survey's responses")]
 AgentFilter = Annotated[int | None, Query(description="only responses about this agent (user id)")]
+TextSourceFilter = Annotated[
+    TextSourceKindName | None,
+    Query(
+        description="survey_answer (comments) or conversation_message (customer messages); both when absent"
+    ),
+]
 
 
 @router.get("/units-sold-per-product-per-week", response_model=list[UnitsSoldWeek])
@@ -159,3 +169,47 @@ def read_follow_ups_per_week(
 ) -> list[FollowUpWeek]:
     """Follow-ups per week opened (and owner or team): closed within 48 h, median and mean hours."""
     return service.compute_follow_ups_per_week(org_id=principal.org_id, start=start, end=end, by=by)
+
+
+@router.get("/text-sentiment", response_model=list[TextSentiment])
+def read_text_sentiment(
+    principal: ApiPrincipal,
+    db: DbSession,
+    by: TextDimension,
+    start: Start,
+    end: End,
+    grain: PeriodGrain = "week",
+    source_kind: TextSourceFilter = None,
+) -> list[TextSentiment]:
+    """Negative, neutral and positive shares and the mean score of comments and messages per group."""
+    return service.compute_text_sentiment(
+        db,
+        org_id=principal.org_id,
+        by=by,
+        start=start,
+        end=end,
+        grain=grain,
+        source_kind=source_kind,
+    )
+
+
+@router.get("/text-emotions", response_model=list[TextEmotions])
+def read_text_emotions(
+    principal: ApiPrincipal,
+    db: DbSession,
+    by: TextDimension,
+    start: Start,
+    end: End,
+    grain: PeriodGrain = "week",
+    source_kind: TextSourceFilter = None,
+) -> list[TextEmotions]:
+    """Each emotion's mean probability and share of texts where present, per group and period."""
+    return service.compute_text_emotions(
+        db,
+        org_id=principal.org_id,
+        by=by,
+        start=start,
+        end=end,
+        grain=grain,
+        source_kind=source_kind,
+    )

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from opencx.analytics.tables import MOMENT
+from opencx.text import EMOTIONS
 
 
 def _midnight(day: date) -> ir.TimestampScalar:
@@ -571,6 +572,184 @@ def score_distribution_per_survey(
     return scored.group_by(["survey_id", "kind", "score"]).aggregate(responses=ibis._.count())
 
 
+TEXT_DIMENSIONS = ("touchpoint", "channel", "agent")
+TEXT_SOURCES = ("survey_answer", "conversation_message")
+# An emotion counts as present in a text at this probability (the English model's threshold).
+EMOTION_PRESENT_AT = 0.35
+_TEXT_VALUES = ("sentiment", "sentiment_score", *EMOTIONS)
+
+
+def _analysed_texts(
+    text_analyses: ir.Table,
+    survey_responses: ir.Table,
+    conversation_messages: ir.Table,
+    conversations: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str,
+    grain: str,
+    source_kind: str | None,
+) -> ir.Table:
+    """One row per analysed text with `group_key` and `period_start`, and its scores.
+
+    A survey comment belongs to its response (touchpoint, channel, agent, submitted_at); a
+    customer message to its conversation (touchpoint, assignee as agent) and its own channel
+    and sent_at. Texts whose source is not in the store, or whose analysis failed, are left out.
+    """
+    if by not in TEXT_DIMENSIONS:
+        raise ValueError(f"by must be one of {TEXT_DIMENSIONS}, got {by!r}")
+    if source_kind is not None and source_kind not in TEXT_SOURCES:
+        raise ValueError(f"source_kind must be one of {TEXT_SOURCES}, got {source_kind!r}")
+    done = text_analyses.filter(
+        text_analyses.org_id == org_id,
+        text_analyses.status == "done",
+        text_analyses.sentiment.notnull(),
+    )
+    kinds = TEXT_SOURCES if source_kind is None else (source_kind,)
+    parts = []
+    if "survey_answer" in kinds:
+        responses = survey_responses.filter(
+            survey_responses.org_id == org_id,
+            survey_responses.submitted_at >= _midnight(start),
+            survey_responses.submitted_at < _midnight(end),
+        ).select(
+            response_id=survey_responses.id,
+            touchpoint=survey_responses.touchpoint_id,
+            channel=survey_responses.channel,
+            agent=survey_responses.agent_id,
+            moment=survey_responses.submitted_at,
+        )
+        comments = done.filter(done.source_kind == "survey_answer")
+        joined = comments.join(responses, comments.source_id == responses.response_id)
+        parts.append(joined.select("touchpoint", "channel", "agent", "moment", *_TEXT_VALUES))
+    if "conversation_message" in kinds:
+        sent = conversation_messages.filter(
+            conversation_messages.org_id == org_id,
+            conversation_messages.sent_at >= _midnight(start),
+            conversation_messages.sent_at < _midnight(end),
+        ).select(
+            message_id=conversation_messages.id,
+            conversation_id=conversation_messages.conversation_id,
+            channel=conversation_messages.channel,
+            moment=conversation_messages.sent_at,
+        )
+        threads = conversations.filter(conversations.org_id == org_id).select(
+            thread_id=conversations.id,
+            touchpoint=conversations.touchpoint_id,
+            agent=conversations.assignee_id,
+        )
+        messages = done.filter(done.source_kind == "conversation_message")
+        joined = messages.join(sent, messages.source_id == sent.message_id).join(
+            threads, sent.conversation_id == threads.thread_id
+        )
+        parts.append(joined.select("touchpoint", "channel", "agent", "moment", *_TEXT_VALUES))
+    texts = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    return texts.mutate(
+        group_key=texts[by], period_start=_period_start(texts.moment, grain=grain, start=start)
+    ).select("group_key", "period_start", *_TEXT_VALUES)
+
+
+def text_sentiment_by_group(
+    text_analyses: ir.Table,
+    survey_responses: ir.Table,
+    conversation_messages: ir.Table,
+    conversations: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    source_kind: str | None = None,
+) -> ir.Table:
+    """Analysed texts, negative / neutral / positive ones and their shares, and the mean score
+    in [-1, 1] per group and period (see `_analysed_texts`; `source_kind` None: both kinds).
+
+    The score's sum comes too, so that groups can be added up exactly.
+    """
+    texts = _analysed_texts(
+        text_analyses,
+        survey_responses,
+        conversation_messages,
+        conversations,
+        org_id=org_id,
+        start=start,
+        end=end,
+        by=by,
+        grain=grain,
+        source_kind=source_kind,
+    )
+    grouped = (
+        texts.mutate(
+            is_negative=ibis.ifelse(texts.sentiment == "negative", 1, 0),
+            is_neutral=ibis.ifelse(texts.sentiment == "neutral", 1, 0),
+            is_positive=ibis.ifelse(texts.sentiment == "positive", 1, 0),
+        )
+        .group_by(["group_key", "period_start"])
+        .aggregate(
+            texts=ibis._.count(),
+            negative=ibis._.is_negative.sum(),
+            neutral=ibis._.is_neutral.sum(),
+            positive=ibis._.is_positive.sum(),
+            score_sum=ibis._.sentiment_score.sum(),
+        )
+    )
+    total = grouped.texts.cast("float64")
+    return grouped.mutate(
+        negative_share=grouped.negative.cast("float64") / total,
+        neutral_share=grouped.neutral.cast("float64") / total,
+        positive_share=grouped.positive.cast("float64") / total,
+        mean_score=grouped.score_sum / total,
+    )
+
+
+def text_emotions_by_group(
+    text_analyses: ir.Table,
+    survey_responses: ir.Table,
+    conversation_messages: ir.Table,
+    conversations: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "touchpoint",
+    grain: str = "week",
+    source_kind: str | None = None,
+) -> ir.Table:
+    """Per group and period, for each of Plutchik's eight emotions: its mean probability
+    (`<emotion>_mean`) and the share of texts where it is present, at or above
+    EMOTION_PRESENT_AT (`<emotion>_share`), with the sums and counts behind them."""
+    texts = _analysed_texts(
+        text_analyses,
+        survey_responses,
+        conversation_messages,
+        conversations,
+        org_id=org_id,
+        start=start,
+        end=end,
+        by=by,
+        grain=grain,
+        source_kind=source_kind,
+    )
+    texts = texts.filter(*(texts[name].notnull() for name in EMOTIONS))
+    present_at = ibis.literal(EMOTION_PRESENT_AT, type="float64")
+    flagged = texts.mutate(
+        **{f"{name}_present": ibis.ifelse(texts[name] >= present_at, 1, 0) for name in EMOTIONS}
+    )
+    grouped = flagged.group_by(["group_key", "period_start"]).aggregate(
+        texts=ibis._.count(),
+        **{f"{name}_sum": flagged[name].sum() for name in EMOTIONS},
+        **{f"{name}_texts": flagged[f"{name}_present"].sum() for name in EMOTIONS},
+    )
+    total = grouped.texts.cast("float64")
+    return grouped.mutate(
+        **{f"{name}_mean": grouped[f"{name}_sum"] / total for name in EMOTIONS},
+        **{f"{name}_share": grouped[f"{name}_texts"].cast("float64") / total for name in EMOTIONS},
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -579,6 +758,8 @@ class Metric:
     compute: Callable[..., ir.Table]
     tables: tuple[str, ...]
 
+
+_TEXT_TABLES = ("text_analyses", "survey_responses", "conversation_messages", "conversations")
 
 METRICS: tuple[Metric, ...] = (
     Metric(
@@ -652,5 +833,31 @@ METRICS: tuple[Metric, ...] = (
         "response_rate_by_country_per_month",
         partial(response_rate_by_group, by="country", grain="month"),
         ("survey_invitations", "survey_responses", "customers"),
+    ),
+    # How customers feel: sentiment and emotions of comments and messages.
+    Metric(
+        "text_sentiment_by_touchpoint_per_week",
+        text_sentiment_by_group,
+        _TEXT_TABLES,
+    ),
+    Metric(
+        "message_sentiment_by_agent_per_week",
+        partial(text_sentiment_by_group, by="agent", source_kind="conversation_message"),
+        _TEXT_TABLES,
+    ),
+    Metric(
+        "comment_sentiment_by_channel_per_month",
+        partial(text_sentiment_by_group, by="channel", grain="month", source_kind="survey_answer"),
+        _TEXT_TABLES,
+    ),
+    Metric(
+        "text_emotions_by_channel_per_week",
+        partial(text_emotions_by_group, by="channel"),
+        _TEXT_TABLES,
+    ),
+    Metric(
+        "comment_emotions_by_agent_whole_period",
+        partial(text_emotions_by_group, by="agent", grain="none", source_kind="survey_answer"),
+        _TEXT_TABLES,
     ),
 )

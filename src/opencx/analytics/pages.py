@@ -1,4 +1,4 @@
-"""Web pages of survey feedback per agent, for team leads: everyone's scores, and one agent's."""
+"""Web pages of feedback for team leads: survey scores per agent, and how customers feel."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from opencx.analytics import service
+from opencx.analytics.metrics import TEXT_DIMENSIONS, TEXT_SOURCES
 from opencx.auth.deps import CurrentUser, DbSession
 from opencx.auth.models import Role
 from opencx.db import utcnow
@@ -56,4 +57,35 @@ def agent_feedback(
         weeks=weeks,
         period_choices=PERIOD_CHOICES,
         sees_team=current.principal.role != Role.agent,
+    )
+
+
+@router.get("/feedback/feelings", response_class=HTMLResponse)
+def customer_feelings(
+    request: Request,
+    db: DbSession,
+    current: CurrentUser,
+    weeks: int = 12,
+    by: str = "touchpoint",
+    source: str = "",
+) -> Response:
+    """How customers feel: sentiment per week, emotions and sentiment per group and agent."""
+    feelings = service.get_customer_feelings(
+        db,
+        org_id=current.org_id,
+        viewer=current.principal,
+        today=utcnow().date(),
+        weeks=weeks,
+        by=by,
+        source_kind=source or None,
+    )
+    return render(
+        request,
+        "feedback/feelings.html",
+        current=current,
+        feelings=feelings,
+        weeks=weeks,
+        period_choices=PERIOD_CHOICES,
+        dimensions=TEXT_DIMENSIONS,
+        sources=TEXT_SOURCES,
     )

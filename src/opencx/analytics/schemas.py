@@ -229,3 +229,56 @@ class ScoreCount(BaseModel):
     kind: str = Field(description="nps, csat, ces or custom")
     score: int
     responses: int
+
+
+TextDimension = Literal["touchpoint", "channel", "agent"]
+TextSourceKindName = Literal["survey_answer", "conversation_message"]
+
+
+class TextSentiment(BaseModel):
+    """Sentiment of analysed comments and/or customer messages in one group and period."""
+
+    by: str
+    key: GroupKey = Field(description="touchpoint or agent id, or the channel; null: none")
+    label: str
+    period_start: date = Field(description="Monday of the ISO week, first of the month, or start")
+    texts: int
+    negative: int
+    neutral: int
+    positive: int
+    negative_share: float = Field(ge=0, le=1)
+    neutral_share: float = Field(ge=0, le=1)
+    positive_share: float = Field(ge=0, le=1)
+    mean_score: float = Field(description="mean sentiment score, from -1 to 1")
+
+
+class TextEmotions(BaseModel):
+    """Plutchik's eight emotions of analysed texts in one group and period."""
+
+    by: str
+    key: GroupKey
+    label: str
+    period_start: date
+    texts: int
+    mean: dict[str, float] = Field(description="emotion -> mean probability")
+    share: dict[str, float] = Field(
+        description="emotion -> share of texts where it is present (probability >= 0.35)"
+    )
+
+
+class FeelingsWeek(BaseModel):
+    week_start: date
+    sentiment: TextSentiment | None = Field(description="all groups together; null: no texts")
+
+
+class CustomerFeelings(BaseModel):
+    """How customers feel: sentiment per week, and sentiment and emotions per group."""
+
+    start: date
+    end: date = Field(description="exclusive")
+    by: str
+    source_kind: str | None
+    weeks: list[FeelingsWeek]
+    sentiment: list[TextSentiment] = Field(description="per group, the whole period")
+    emotions: list[TextEmotions] = Field(description="per group, the whole period")
+    by_agent: list[TextSentiment] = Field(description="per agent, the whole period")

@@ -22,6 +22,8 @@ from opencx.analytics.schemas import (
     AgentFeedbackSummary,
     CesWeek,
     CsatWeek,
+    CustomerFeelings,
+    FeelingsWeek,
     FollowUpGrouping,
     FollowUpWeek,
     GroupKey,
@@ -32,6 +34,8 @@ from opencx.analytics.schemas import (
     ScoreCount,
     SurveyScore,
     SurveyScoreChange,
+    TextEmotions,
+    TextSentiment,
     TouchpointEventsDay,
     TouchpointFeedback,
     UnitsSoldWeek,
@@ -42,6 +46,7 @@ from opencx.auth.schemas import Principal
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.surveys import service as surveys
+from opencx.text import EMOTIONS
 
 MAX_DAYS = 3 * 366
 
@@ -751,3 +756,202 @@ def compute_score_distribution_per_survey(
             .to_pylist()
         )
     return [ScoreCount.model_validate(row) for row in rows]
+
+
+# ---- how customers feel: sentiment and emotions of comments and messages ----------------------
+
+_TEXT_METRICS: dict[str, Callable[..., ir.Table]] = {
+    "sentiment": metrics.text_sentiment_by_group,
+    "emotions": metrics.text_emotions_by_group,
+}
+
+
+def _text_rows(
+    *,
+    org_id: int,
+    metric: str,
+    by: str,
+    grain: str,
+    start: date,
+    end: date,
+    source_kind: str | None,
+) -> list[dict[str, Any]]:
+    with analytics_connection() as store:
+
+        def expression() -> ir.Table:
+            return _TEXT_METRICS[metric](
+                store.table("text_analyses"),
+                store.table("survey_responses"),
+                store.table("conversation_messages"),
+                store.table("conversations"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                by=by,
+                grain=grain,
+                source_kind=source_kind,
+            ).order_by(["period_start", "group_key"])
+
+        key = ("text", org_id, metric, by, grain, start, end, source_kind)
+        return query_rows(store, key, expression)
+
+
+def _check_text_query(
+    *, by: str, grain: str, start: date, end: date, source_kind: str | None
+) -> None:
+    _check_choice("by", by, metrics.TEXT_DIMENSIONS)
+    _check_choice("grain", grain, metrics.PERIOD_GRAINS)
+    if source_kind is not None:
+        _check_choice("source_kind", source_kind, metrics.TEXT_SOURCES)
+    _check_period(start, end)
+
+
+SENTIMENT_NAMES = ("negative", "neutral", "positive")
+
+
+def _text_sentiment(by: str, label: str, row: dict[str, Any]) -> TextSentiment:
+    return TextSentiment(
+        by=by,
+        key=row["group_key"],
+        label=label,
+        period_start=row["period_start"],
+        texts=row["texts"],
+        **{name: row[name] for name in SENTIMENT_NAMES},
+        **{f"{name}_share": row[f"{name}_share"] for name in SENTIMENT_NAMES},
+        mean_score=row["mean_score"],
+    )
+
+
+def _text_emotions(by: str, label: str, row: dict[str, Any]) -> TextEmotions:
+    return TextEmotions(
+        by=by,
+        key=row["group_key"],
+        label=label,
+        period_start=row["period_start"],
+        texts=row["texts"],
+        mean={name: row[f"{name}_mean"] for name in EMOTIONS},
+        share={name: row[f"{name}_share"] for name in EMOTIONS},
+    )
+
+
+def compute_text_sentiment(
+    session: Session,
+    *,
+    org_id: int,
+    by: str,
+    start: date,
+    end: date,
+    grain: str = "week",
+    source_kind: str | None = None,
+) -> list[TextSentiment]:
+    """Share of negative, neutral and positive texts and the mean score per group and period."""
+    _check_text_query(by=by, grain=grain, start=start, end=end, source_kind=source_kind)
+    rows = _text_rows(
+        org_id=org_id,
+        metric="sentiment",
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        source_kind=source_kind,
+    )
+    labels = _group_labels(session, org_id=org_id, by=by)
+    return [_text_sentiment(by, _label(labels, by, row["group_key"]), row) for row in rows]
+
+
+def compute_text_emotions(
+    session: Session,
+    *,
+    org_id: int,
+    by: str,
+    start: date,
+    end: date,
+    grain: str = "week",
+    source_kind: str | None = None,
+) -> list[TextEmotions]:
+    """Mean probability and share present of each of the eight emotions per group and period."""
+    _check_text_query(by=by, grain=grain, start=start, end=end, source_kind=source_kind)
+    rows = _text_rows(
+        org_id=org_id,
+        metric="emotions",
+        by=by,
+        grain=grain,
+        start=start,
+        end=end,
+        source_kind=source_kind,
+    )
+    labels = _group_labels(session, org_id=org_id, by=by)
+    return [_text_emotions(by, _label(labels, by, row["group_key"]), row) for row in rows]
+
+
+def _all_groups(rows: list[TextSentiment], week: date) -> TextSentiment | None:
+    """The groups of one week added up (counts and score sums are exact)."""
+    texts = sum(row.texts for row in rows)
+    if not texts:
+        return None
+    counts = {name: sum(getattr(row, name) for row in rows) for name in SENTIMENT_NAMES}
+    score_sum = sum(row.mean_score * row.texts for row in rows)
+    return TextSentiment(
+        by="all",
+        key=None,
+        label="All",
+        period_start=week,
+        texts=texts,
+        **counts,
+        **{f"{name}_share": count / texts for name, count in counts.items()},
+        mean_score=score_sum / texts,
+    )
+
+
+def get_customer_feelings(
+    session: Session,
+    *,
+    org_id: int,
+    viewer: Principal,
+    today: date,
+    weeks: int = 12,
+    by: str = "touchpoint",
+    source_kind: str | None = None,
+) -> CustomerFeelings:
+    """How customers feel over the last `weeks` ISO weeks: sentiment per week, sentiment and
+    emotions per group of `by`, and sentiment per agent (an agent sees only their own row)."""
+    _, start, end, mondays = _feedback_periods(today, weeks)
+    weekly = compute_text_sentiment(
+        session,
+        org_id=org_id,
+        by="channel",
+        start=start,
+        end=end,
+        grain="week",
+        source_kind=source_kind,
+    )
+    whole: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "grain": "none",
+        "source_kind": source_kind,
+    }
+    sentiment = compute_text_sentiment(session, org_id=org_id, by=by, **whole)
+    emotions = compute_text_emotions(session, org_id=org_id, by=by, **whole)
+    by_agent = compute_text_sentiment(session, org_id=org_id, by="agent", **whole)
+    if viewer.role == Role.agent:
+        by_agent = [row for row in by_agent if row.key == viewer.user_id]
+        if by == "agent":
+            sentiment = [row for row in sentiment if row.key == viewer.user_id]
+            emotions = [row for row in emotions if row.key == viewer.user_id]
+    return CustomerFeelings(
+        start=start,
+        end=end,
+        by=by,
+        source_kind=source_kind,
+        weeks=[
+            FeelingsWeek(
+                week_start=monday,
+                sentiment=_all_groups([r for r in weekly if r.period_start == monday], monday),
+            )
+            for monday in mondays
+        ],
+        sentiment=sentiment,
+        emotions=emotions,
+        by_agent=by_agent,
+    )

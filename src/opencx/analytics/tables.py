@@ -27,6 +27,8 @@ from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
 from opencx.surveys.follow_ups.models import SurveyFollowUp
 from opencx.surveys.models import SurveyInvitation, SurveyResponse
+from opencx.text import EMOTIONS
+from opencx.textanalytics.models import AnalyzedText
 
 ID = dt.Int64(nullable=False)
 REF = dt.int64
@@ -243,6 +245,20 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             "due_at": MOMENT,
             "contacted_at": MOMENT,
             "resolved_at": MOMENT,
+        },
+    ),
+    # Sentiment and emotions of each message or comment; never its words, field or model.
+    _table(
+        AnalyzedText,
+        {
+            "source_kind": TEXT,
+            "source_id": REF,
+            "language": TEXT,
+            "sentiment": TEXT,
+            "sentiment_score": dt.float64,
+            **dict.fromkeys(EMOTIONS, dt.float64),
+            "status": TEXT,
+            "analyzed_at": MOMENT,
         },
     ),
 )

@@ -33,6 +33,7 @@ from opencx.conversations.schemas import AssignIn, ConversationPatch, InboxView,
 from opencx.db import session_scope
 from opencx.errors import InvalidInput
 from opencx.live import hub
+from opencx.textanalytics import service as textanalytics
 from opencx.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -76,8 +77,20 @@ def _inbox(
         view=chosen,
         conversation_id=conversation_id,
     )
+    # Sentiment badges: the selected conversation's customer messages and the customer's recent texts.
+    feelings = textanalytics.get_timeline_feelings(
+        db,
+        org_id=agent.org_id,
+        timeline=page.customer.timeline if page.customer else [],
+        message_ids=[m.id for m in page.selected.messages] if page.selected else [],
+    )
     return render(
-        request, "inbox/page.html", current=agent, inbox=page, statuses=list(ConversationStatus)
+        request,
+        "inbox/page.html",
+        current=agent,
+        inbox=page,
+        statuses=list(ConversationStatus),
+        feelings=feelings,
     )
 
 

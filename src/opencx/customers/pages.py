@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from opencx.auth.deps import CurrentUser, DbSession
 from opencx.customers import service
 from opencx.customers.models import ConsentPurpose
+from opencx.textanalytics import service as textanalytics
 from opencx.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -56,11 +57,15 @@ def customer_profile(
     request: Request, customer_id: int, db: DbSession, current: CurrentUser, kind: str = ""
 ) -> Response:
     profile = service.get_customer_360(db, org_id=current.org_id, customer_id=customer_id)
+    feelings = textanalytics.get_timeline_feelings(
+        db, org_id=current.org_id, timeline=profile.timeline
+    )
     return render(
         request,
         "customers/detail.html",
         current=current,
         c360=profile,
+        feelings=feelings,
         consent_purposes=list(ConsentPurpose),
         kind=kind,
         timeline_id=TIMELINE_ID,

@@ -23,6 +23,7 @@ from opencx.surveys.page_words import WORDS
 from opencx.surveys.schemas import (
     LANGUAGES,
     CommentFilter,
+    FeedbackItem,
     NpsGroup,
     QuestionKind,
     SurveyEditIn,
@@ -30,6 +31,8 @@ from opencx.surveys.schemas import (
     SurveyOut,
 )
 from opencx.surveys.standard_questions import CUSTOM_STARTER
+from opencx.textanalytics import service as textanalytics
+from opencx.textanalytics.schemas import TextFeelings
 from opencx.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -417,6 +420,13 @@ def survey_preview(
 # ---- results ---------------------------------------------------------------------------------
 
 
+def _feelings(db: DbSession, org_id: int, items: list[FeedbackItem]) -> TextFeelings:
+    """Sentiment badges of the responses shown (their comments' analyses)."""
+    return textanalytics.list_text_feelings(
+        db, org_id=org_id, response_ids=[item.response_id for item in items]
+    )
+
+
 @router.get("/surveys/{survey_id}/results", response_class=HTMLResponse)
 def survey_results(
     request: Request,
@@ -434,6 +444,7 @@ def survey_results(
         "surveys/results.html",
         current=current,
         results=results,
+        feelings=_feelings(db, current.org_id, results.live.items),
         may_build=current.user.role in BUILDERS,
         week_choices=service.RESULT_WEEKS,
         breakdowns=service.BREAKDOWNS,
@@ -456,6 +467,7 @@ def survey_results_live(
         "surveys/_live_responses.html",
         survey_id=survey_id,
         feed=feed,
+        feelings=_feelings(db, current.org_id, feed.items),
         live_seconds=LIVE_SECONDS,
     )
 
@@ -517,6 +529,7 @@ def survey_comments(
             request,
             "surveys/_comments.html",
             comments=polled,
+            feelings=_feelings(db, current.org_id, polled.items),
             query=query,
             live_seconds=LIVE_SECONDS,
         )
@@ -528,6 +541,7 @@ def survey_comments(
         "surveys/comments.html",
         current=current,
         comments=comments,
+        feelings=_feelings(db, current.org_id, comments.items),
         query=query,
         groups=list(NpsGroup),
         languages=LANGUAGES,

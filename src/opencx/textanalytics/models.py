@@ -62,6 +62,15 @@ class AnalyzedText(OrgRecord, Base):
     sentiment: Mapped[str | None] = mapped_column(String(10), default=None)
     sentiment_score: Mapped[float | None] = mapped_column(Float, default=None)
     emotions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The same eight probabilities as columns, so analytics can average them (JSON stays for the API).
+    anger: Mapped[float | None] = mapped_column(Float, default=None)
+    anticipation: Mapped[float | None] = mapped_column(Float, default=None)
+    disgust: Mapped[float | None] = mapped_column(Float, default=None)
+    fear: Mapped[float | None] = mapped_column(Float, default=None)
+    joy: Mapped[float | None] = mapped_column(Float, default=None)
+    sadness: Mapped[float | None] = mapped_column(Float, default=None)
+    surprise: Mapped[float | None] = mapped_column(Float, default=None)
+    trust: Mapped[float | None] = mapped_column(Float, default=None)
     model: Mapped[str | None] = mapped_column(String(200), default=None)
     analyzed_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -70,3 +70,39 @@ class TextAnalyticsOverview(BaseModel):
     failed: int
     min_per_class: int
     margin: float
+
+
+class EmotionLevel(BaseModel):
+    name: str
+    probability: float
+
+
+class TextFeeling(BaseModel):
+    """What one message or response shows: its sentiment and its strongest emotions.
+
+    A response with several answers is `mixed` when they disagree; its score is their mean.
+    """
+
+    sentiment: str = Field(description="negative, neutral, positive, or mixed")
+    sentiment_score: float
+    emotions: list[EmotionLevel] = Field(description="strongest first, only those present")
+    texts: int = Field(description="analysed text fields behind it")
+
+
+class FeelingSummary(BaseModel):
+    """The sentiment and emotions of a customer's most recent analysed texts."""
+
+    texts: int
+    negative: int
+    neutral: int
+    positive: int
+    mean_score: float
+    emotions: list[EmotionLevel] = Field(description="mean probability, strongest first")
+
+
+class TextFeelings(BaseModel):
+    """Feelings by message id and by survey response id, and a summary of the most recent."""
+
+    messages: dict[int, TextFeeling] = Field(default_factory=dict)
+    comments: dict[int, TextFeeling] = Field(default_factory=dict)
+    recent: FeelingSummary | None = None

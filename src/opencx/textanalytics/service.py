@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from opencx.conversations import service as conversations
+from opencx.customers.timeline import TimelineEntry
 from opencx.db import utcnow
 from opencx.surveys import service as surveys
 from opencx.surveys.models import SurveyKind
-from opencx.text import ModelError, TextAnalysis, analyze
+from opencx.text import EMOTIONS, SENTIMENTS, ModelError, TextAnalysis, analyze
 from opencx.text.evaluation import LabelledText
 from opencx.text.learning import (
     MARGIN,
@@ -39,12 +40,16 @@ from opencx.textanalytics.models import (
     TextSourceKind,
 )
 from opencx.textanalytics.schemas import (
+    EmotionLevel,
     EnrichmentReport,
+    FeelingSummary,
     Quality,
     ReanalysisReport,
     SentimentModelOut,
     TextAnalysisOut,
     TextAnalyticsOverview,
+    TextFeeling,
+    TextFeelings,
 )
 
 BATCH_SIZE = 2000
@@ -52,6 +57,14 @@ MAX_ATTEMPTS = 5
 # a failed text waits RETRY_SECONDS, doubled after each further failure, before its next try
 RETRY_SECONDS = 60
 MESSAGE_FIELD = "body"
+# Emotions shown on a text, as the models predict them: the likeliest one (when at least
+# EMOTION_FLOOR: below it, it is noise) and any other at or above EMOTION_SHOWN_AT (the English
+# model's validated threshold), at most SHOWN_EMOTIONS, strongest first.
+EMOTION_FLOOR = 0.25
+EMOTION_SHOWN_AT = 0.35
+SHOWN_EMOTIONS = 2
+# The customer 360 sums up this many of the customer's most recent analysed texts.
+RECENT_TEXTS = 20
 
 
 def sentiment_label(kind: SurveyKind, score: int | None) -> str | None:
@@ -333,6 +346,8 @@ def _analyze_batch(
         row.sentiment = outcome.sentiment
         row.sentiment_score = outcome.sentiment_score
         row.emotions = outcome.emotions
+        for name in EMOTIONS:
+            setattr(row, name, outcome.emotions.get(name))
         row.model = outcome.model
         row.analyzed_at = now
         row.updated_at = now
@@ -377,4 +392,131 @@ def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyti
         failed=by_status.get(AnalysisStatus.failed, 0),
         min_per_class=MIN_PER_CLASS,
         margin=MARGIN,
+    )
+
+
+def _strongest(
+    levels: dict[str, float], *, first_at: float, others_at: float, limit: int
+) -> list[EmotionLevel]:
+    ranked = sorted(levels.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        EmotionLevel(name=name, probability=round(p, 4))
+        for n, (name, p) in enumerate(ranked)
+        if p >= (first_at if n == 0 else others_at)
+    ][:limit]
+
+
+def _means(rows: Sequence[AnalyzedText]) -> tuple[float, dict[str, float]]:
+    """The mean sentiment score and mean probability of each emotion of analysed texts."""
+    score = sum(row.sentiment_score or 0.0 for row in rows) / len(rows)
+    emotions = {
+        name: sum(row.emotions.get(name, 0.0) for row in rows) / len(rows) for name in EMOTIONS
+    }
+    return round(score, 4), emotions
+
+
+def _feeling(rows: Sequence[AnalyzedText]) -> TextFeeling:
+    """One source's feeling from its analysed fields (a message has one; a response one per answer)."""
+    labels = {row.sentiment for row in rows}
+    score, emotions = _means(rows)
+    return TextFeeling(
+        sentiment=labels.pop() if len(labels) == 1 else "mixed",
+        sentiment_score=score,
+        emotions=_strongest(
+            emotions, first_at=EMOTION_FLOOR, others_at=EMOTION_SHOWN_AT, limit=SHOWN_EMOTIONS
+        ),
+        texts=len(rows),
+    )
+
+
+def _summary(rows: Sequence[AnalyzedText]) -> FeelingSummary | None:
+    if not rows:
+        return None
+    counts = {name: sum(row.sentiment == name for row in rows) for name in SENTIMENTS}
+    score, emotions = _means(rows)
+    return FeelingSummary(
+        texts=len(rows),
+        **counts,
+        mean_score=score,
+        emotions=_strongest(emotions, first_at=0.0, others_at=0.0, limit=3),
+    )
+
+
+def list_text_feelings(
+    session: Session,
+    *,
+    org_id: int,
+    message_ids: Sequence[int] = (),
+    response_ids: Sequence[int] = (),
+    recent: Sequence[tuple[TextSourceKind, int]] = (),
+) -> TextFeelings:
+    """Sentiment and strongest emotions of these messages and survey responses, in one query.
+
+    Only analysed texts appear (one still pending or failed has no entry). `recent` lists
+    sources newest first (of those given): their latest RECENT_TEXTS analysed fields are summed up.
+    """
+    wanted = [
+        and_(AnalyzedText.source_kind == kind, AnalyzedText.source_id.in_(list(ids)))
+        for kind, ids in (
+            (TextSourceKind.conversation_message, message_ids),
+            (TextSourceKind.survey_answer, response_ids),
+        )
+        if ids
+    ]
+    if not wanted:
+        return TextFeelings()
+    rows = session.scalars(
+        select(AnalyzedText)
+        .where(
+            AnalyzedText.org_id == org_id,
+            AnalyzedText.status == AnalysisStatus.done,
+            AnalyzedText.sentiment.is_not(None),
+            or_(*wanted),
+        )
+        .order_by(AnalyzedText.source_id, AnalyzedText.field)
+    ).all()
+    by_source: dict[tuple[TextSourceKind, int], list[AnalyzedText]] = defaultdict(list)
+    for row in rows:
+        by_source[(row.source_kind, row.source_id)].append(row)
+    latest = [row for source in recent for row in by_source.get(source, [])][:RECENT_TEXTS]
+    return TextFeelings(
+        messages={
+            source_id: _feeling(fields)
+            for (kind, source_id), fields in by_source.items()
+            if kind is TextSourceKind.conversation_message
+        },
+        comments={
+            source_id: _feeling(fields)
+            for (kind, source_id), fields in by_source.items()
+            if kind is TextSourceKind.survey_answer
+        },
+        recent=_summary(latest),
+    )
+
+
+def get_timeline_feelings(
+    session: Session,
+    *,
+    org_id: int,
+    timeline: Sequence[TimelineEntry],
+    message_ids: Sequence[int] = (),
+) -> TextFeelings:
+    """Feelings of a customer timeline's messages from the customer and survey responses,
+    with a summary of the most recent (the timeline is newest first), and of `message_ids`
+    besides (a conversation open beside it)."""
+    recent: list[tuple[TextSourceKind, int]] = []
+    for entry in timeline:
+        if entry.kind == "message" and entry.data.get("direction") == "inbound":
+            recent.append((TextSourceKind.conversation_message, int(entry.source_id)))
+        elif entry.kind == "feedback":
+            recent.append((TextSourceKind.survey_answer, int(entry.source_id)))
+    return list_text_feelings(
+        session,
+        org_id=org_id,
+        message_ids=[
+            *message_ids,
+            *(i for kind, i in recent if kind is TextSourceKind.conversation_message),
+        ],
+        response_ids=[i for kind, i in recent if kind is TextSourceKind.survey_answer],
+        recent=recent,
     )
