@@ -45,14 +45,18 @@ PHRASES_PER_TOPIC = 30
 # a relearnt topic is the same topic when its phrase weights have at least this cosine
 SAME_TOPIC = 0.4
 MAX_TOPICS = 20
+# the numbers of topics tried when none is given (denser where a step changes more)
+CANDIDATE_TOPICS = (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 25, 30)
 # about this many texts per topic at most when choosing the number of topics automatically
 TEXTS_PER_TOPIC = 12
 MIN_TOPIC_TEXTS = 3
 
 _CLAUSE = re.compile(r"[.,;:!?()\[\]\"“”„/\n\r\t|+&]+|\s-\s")
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*", re.UNICODE)
 # simplemma's languages among OpenCX's defaults; others are used unlemmatised
-_LEMMA_LANGUAGES = frozenset(("nl", "pl", "en", "de", "fr", "es", "it", "pt", "sv", "da", "fi", "cs"))
+_LEMMA_LANGUAGES = frozenset(
+    ("nl", "pl", "en", "de", "fr", "es", "it", "pt", "sv", "da", "fi", "cs")
+)
 
 
 @lru_cache(maxsize=200_000)
@@ -182,9 +186,7 @@ def assign_topics(
     max_topics: int = MAX_TOPICS_PER_TEXT,
 ) -> list[list[TopicWeight]]:
     """Each text's topics (heaviest first) with their weight, the cosine to the topic's phrases."""
-    return _assign(
-        extract_phrases(texts, vocabulary.language), vocabulary, min_weight, max_topics
-    )
+    return _assign(extract_phrases(texts, vocabulary.language), vocabulary, min_weight, max_topics)
 
 
 def _assign(
@@ -226,6 +228,7 @@ def discover_topics(
     from scipy.sparse import csr_matrix
     from sklearn.decomposition import NMF
     from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
 
     forms: dict[str, Counter[str]] = defaultdict(Counter)
     phrase_lists = []
@@ -253,11 +256,13 @@ def discover_topics(
         shape=(len(rows), len(kept)),
     )
     most = min(max_topics, len(kept) - 1, max(2, len(rows) // TEXTS_PER_TOPIC))
-    candidates = [n_topics] if n_topics else list(range(2, most + 1))
+    candidates = [n_topics] if n_topics else [k for k in CANDIDATE_TOPICS if k <= most]
     best: tuple[float, np.ndarray] | None = None
     for k in candidates:
         model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
-        weights = model.fit_transform(matrix)
+        # small matrices: threads cost more than they give (and the server shares its cores)
+        with threadpool_limits(1):
+            weights = model.fit_transform(matrix)
         labels = weights.argmax(axis=1)
         if len(set(labels.tolist())) < 2:
             continue
@@ -353,7 +358,9 @@ def topic_vocabulary_to_json(vocabulary: TopicVocabulary) -> str:
     )
 
 
-def topic_vocabulary_from_json(content: str | bytes, source: str = "topic vocabulary") -> TopicVocabulary:
+def topic_vocabulary_from_json(
+    content: str | bytes, source: str = "topic vocabulary"
+) -> TopicVocabulary:
     """Read a vocabulary written by topic_vocabulary_to_json; ModelError names what is wrong."""
     try:
         data = json.loads(content)
