@@ -7,8 +7,10 @@ text says a thing once) and factorises the matrix with NMF (non-negative matrix 
 seeded nndsvda start, so the same texts give the same topics). NMF rather than LDA or k-means:
 on texts of ten to thirty words LDA's word counts are too sparse to estimate per-text mixtures,
 and k-means gives each text one topic, while a comment often has two ("late, and the box was
-crushed"). The number of topics, unless given, is the one whose texts separate best (mean
-cosine silhouette of each text's main topic). A topic is its phrase weights (the NMF
+crushed"). The number of topics, unless given, is found by trying more and more topics while
+the texts separate better (mean cosine silhouette of each text's main topic) and stopping at
+the first drop: two clear themes give two topics, not their sub-phrasings; on many varied
+texts it grows to about one topic per TEXTS_PER_TOPIC texts, at most MAX_TOPICS. A topic is its phrase weights (the NMF
 component, cut to its top phrases) and is named by its top phrases in their most frequent
 written form.
 
@@ -271,8 +273,9 @@ def discover_topics(
                 matrix, labels, metric="cosine", sample_size=min(len(rows), 2000), random_state=seed
             )
         )
-        if best is None or separation > best[0]:
-            best = (separation, model.components_)
+        if best is not None and separation < best[0]:
+            break  # the first peak: more topics start splitting themes, not separating them
+        best = (separation, model.components_)
     if best is None:
         return empty
     topics = []

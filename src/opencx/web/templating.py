@@ -27,7 +27,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
     ("Journeys", "/journeys", False),
-    ("Insights", "/insights", False),
+    ("Insights", "/insights", True),
     ("Quality", "/quality", False),
     ("Workforce", "/workforce", False),
     ("Settings", "/settings", True),
