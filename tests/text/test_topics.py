@@ -114,7 +114,7 @@ def test_discovery_is_deterministic_and_saved_as_json() -> None:
 
 
 def test_a_broken_vocabulary_file_is_refused_naming_it() -> None:
-    with pytest.raises(ModelError, match="shop.json"):
+    with pytest.raises(ModelError, match=r"shop\.json"):
         topic_vocabulary_from_json('{"format": "something else"}', "shop.json")
     with pytest.raises(ModelError, match="not a topic vocabulary"):
         topic_vocabulary_from_json('{"format": "opencx-topics-1", "topics": 3}')
