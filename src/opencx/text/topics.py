@@ -15,7 +15,8 @@ component, cut to its top phrases) and is named by its top phrases in their most
 written form.
 
 Assigning needs no retraining: a new text's TF-IDF vector (the vocabulary's idf) is compared
-by cosine with each topic's phrase weights, and the topics above `MIN_WEIGHT` are its topics.
+by cosine with each topic's phrase weights; its topics are those above `MIN_WEIGHT` and at least
+half as strong as its main one.
 A vocabulary is saved as JSON, never pickle. `match_topics` pairs the topics of a relearning
 with the previous ones by their phrases, so that a topic keeps its identity (and the name a
 person gave it) while its phrases still match.
@@ -42,6 +43,9 @@ FORMAT = "opencx-topics-1"
 # a text's topics: cosine to the topic's phrase weights of at least this, at most MAX_TOPICS_PER_TEXT
 MIN_WEIGHT = 0.12
 MAX_TOPICS_PER_TEXT = 3
+# a further topic of a text needs at least this share of its main topic's weight (a product name
+# shared with another topic is not a second subject)
+SECOND_TOPIC_SHARE = 0.5
 # a topic keeps this many of its strongest phrases (the rest weigh little and cost memory)
 PHRASES_PER_TOPIC = 30
 # a relearnt topic is the same topic when its phrase weights have at least this cosine
@@ -208,11 +212,12 @@ def _assign(
             for index, weight in by_phrase.get(phrase, ()):
                 scores[index] += value * weight
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        floor = max(min_weight, ranked[0][1] * SECOND_TOPIC_SHARE) if ranked else min_weight
         assigned.append(
             [
                 TopicWeight(vocabulary.topics[index].key, round(score, 4))
                 for index, score in ranked[:max_topics]
-                if score >= min_weight
+                if score >= floor
             ]
         )
     return assigned

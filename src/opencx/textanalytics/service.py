@@ -37,11 +37,13 @@ from opencx.text.learning import (
     learned_model_from_files,
 )
 from opencx.text.topics import (
+    SAME_TOPIC,
     Topic,
     TopicVocabulary,
     assign_topics,
     discover_topics,
     match_topics,
+    topic_similarity,
     topic_vocabulary_from_json,
     topic_vocabulary_to_json,
 )
@@ -535,11 +537,14 @@ def _assign_text_topics(
 def _store_topic_vocabulary(
     session: Session, *, org_id: int, vocabulary: TopicVocabulary, now: datetime
 ) -> None:
-    """Keep each topic the new vocabulary still finds (its id and name); retire the others."""
+    """Keep each topic the new vocabulary still finds (its id, name and merge); a new topic close
+    to an old one is merged into it; retire the topics no longer found."""
     previous = [
         t for t in _list_topic_rows(session, org_id=org_id) if t.language == vocabulary.language
     ]
     matches = match_topics([t.phrases for t in previous], [t.phrases for t in vocabulary.topics])
+    roots = _topic_roots(_list_topic_rows(session, org_id=org_id))
+    before = [(t.id, dict(t.phrases)) for t in previous]  # rows change in the loop below
     kept = set()
     for index, topic in enumerate(vocabulary.topics):
         if index in matches:
@@ -547,6 +552,13 @@ def _store_topic_vocabulary(
             kept.add(row.id)
         else:
             row = TextTopic(org_id=org_id, language=vocabulary.language)
+            # a topic split off one already matched stays under that one's identity
+            similar = sorted(
+                ((topic_similarity(phrases, topic.phrases), old_id) for old_id, phrases in before),
+                reverse=True,
+            )
+            if similar and similar[0][0] >= SAME_TOPIC:
+                row.merged_into_id = roots[similar[0][1]]
             session.add(row)
         row.label = topic.label[:300]
         row.phrases = topic.phrases
