@@ -153,9 +153,9 @@ def test_a_merge_moves_the_texts_and_later_texts_and_relearning_follow_it(
     # (the relearnt damaged-item topic is still merged, so its texts count for the merged one)
     assert db_session.get(TextTopic, damaged.id).merged_into_id == late.id
     themes = two_themes(PER_THEME, seed=11)[1]
-    for message_id, theme in zip([*themed, message_id], [*themes, "damaged"], strict=True):
+    for sent_id, theme in zip([*themed, message_id], [*themes, "damaged"], strict=True):
         if theme == "damaged":
-            assert late.id in topics_of_message(db_session, tenant.org_id, message_id)
+            assert late.id in topics_of_message(db_session, tenant.org_id, sent_id)
     assert damaged.id not in [t.id for t in explore(db_session, tenant.org_id).topics]
 
 
