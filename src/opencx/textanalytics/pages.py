@@ -40,6 +40,7 @@ def learn_page(request: Request, db: DbSession, current: CsrfChecked) -> Respons
             request, "error.html", 403, current=current, message="Only managers relearn models."
         )
     service.train_organization_sentiment(db, org_id=current.org_id)
+    service.learn_organization_topics(db, org_id=current.org_id)
     return RedirectResponse("/settings/text-analytics", status_code=303)
 
 

@@ -71,6 +71,7 @@ class TextAnalyticsOverview(BaseModel):
     failed: int
     min_per_class: int
     margin: float
+    topic_models: list[TopicModelOut] = Field(default_factory=list)
 
 
 class TopicFilter(BaseModel):

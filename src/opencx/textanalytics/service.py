@@ -407,6 +407,7 @@ def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyti
         failed=by_status.get(AnalysisStatus.failed, 0),
         min_per_class=MIN_PER_CLASS,
         margin=MARGIN,
+        topic_models=list_topic_models(session, org_id=org_id),
     )
 
 
