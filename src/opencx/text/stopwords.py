@@ -23,6 +23,7 @@ _LISTS = {
         what when where whether which while who whom whose why will with within without would yet
         you your yours yourself yourselves ok okay yes thanks thank please hi hello dear regards
         n't s t d ll re ve m also already i'm i've i'll i'd it's that's there's don't didn't doesn't won't can't couldn't wasn't isn't aren't
+        cheers morning afternoon sir madam kind best hey hiya greetings team
     """,
     "nl": """
         aan al alle alleen als alsof altijd ander andere anders ben bij binnen bovendien daar daarna
@@ -36,7 +37,8 @@ _LISTS = {
         zoals zonder zou zouden zullen heel echt wel beetje hoor oke ok bedankt dank dankjewel
         graag hallo hoi groet groeten mvg iets iemand elk nooit soms weer hebben zijn worden doen
         gaan komen kwam komt word krijg kregen krijgen gekregen toe mee zeer best moeten kunnen
-        willen zullen mogen
+        willen zullen mogen goedemorgen goedemiddag goedenavond goedendag geachte heer mevrouw
+        groetjes beste alvast thx hé
     """,
     "pl": """
         a aby ach albo ale ani aż bardzo bez bo być był była byli było będzie będą co coś czy czyli
@@ -49,7 +51,7 @@ _LISTS = {
         wszystko wszystkie z za zawsze ze że żeby mieć mój twój swój który ten być móc chcieć
         zostać bardzo trochę naprawdę ok okej dzięki dziękuję dziękujemy proszę cześć dzień dobry
         pozdrawiam pan pani państwo coś ktoś nigdy czasem jeszcze już potem wtedy tez też musieć
-        mój swój cały
+        mój swój cały witam witać szanowni szanowny serdecznie pozdrowienia hej
     """,
     "de": """
         aber alle als also am an auch auf aus bei bin bis bist da damit dann das dass dein deine dem
