@@ -259,6 +259,8 @@ def test_the_api_lists_learns_renames_merges_and_shows_examples(
     detail = client.get(f"/api/v1/text/topics/{late['id']}", headers=tenant.headers).json()
     assert 0 < len(detail["examples"]) <= service.TOPIC_EXAMPLES
     assert all("late" in e["text"].lower() for e in detail["examples"])
+    texts = [e["text"] for e in detail["examples"]]
+    assert len(set(texts)) == len(texts), "a text customers repeat is shown once"
     # and a blank name is refused naming the field, changing nothing
     blank = client.patch(
         f"/api/v1/text/topics/{late['id']}", headers=tenant.headers, json={"name": "   "}

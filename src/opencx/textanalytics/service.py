@@ -818,7 +818,7 @@ def get_topic(
     filters: TopicFilter,
     today: date | None = None,
 ) -> TopicDetail:
-    """A topic with its figures and its most typical texts (heaviest weight first)."""
+    """A topic with its figures and its most typical distinct texts (heaviest weight first)."""
     row = _get_topic_row(session, org_id=org_id, topic_id=topic_id)
     if row.merged_into_id is not None:
         raise NotFound("topic", topic_id)
@@ -833,7 +833,8 @@ def get_topic(
         _filtered_links(session, org_id=org_id, filters=filters)
         .where(AnalyzedTextTopic.topic_id == topic_id)
         .order_by(AnalyzedTextTopic.weight.desc(), AnalyzedTextTopic.occurred_at.desc())
-        .limit(TOPIC_EXAMPLES)
+        # more than shown: customers repeat each other ("Szybka dostawa, polecam!"), shown once
+        .limit(TOPIC_EXAMPLES * 5)
     ).all()
     return TopicDetail(topic=topic, examples=_examples(session, org_id=org_id, links=links))
 
@@ -858,17 +859,19 @@ def _examples(session: Session, *, org_id: int, links: Sequence[Any]) -> list[To
             texts[(TextSourceKind.survey_answer, answer.response_id, answer.question_key)] = (
                 answer.text
             )
-    return [
-        TopicExample(
+    examples: dict[str, TopicExample] = {}
+    for link in links:
+        text = texts.get((link.source_kind, link.source_id, link.field))
+        if text is None or text in examples:
+            continue
+        examples[text] = TopicExample(
             source_kind=link.source_kind,
             source_id=link.source_id,
             field=link.field,
-            text=texts[(link.source_kind, link.source_id, link.field)],
+            text=text,
             language=link.language,
             sentiment=link.sentiment,
             weight=link.weight,
             occurred_at=link.occurred_at,
         )
-        for link in links
-        if (link.source_kind, link.source_id, link.field) in texts
-    ]
+    return list(examples.values())[:TOPIC_EXAMPLES]
