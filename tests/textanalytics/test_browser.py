@@ -13,6 +13,7 @@ from tests.textanalytics.conftest import RatedWorld
 from tests.textanalytics.test_topics import themed  # noqa: F401
 from tests.web.test_browser import (  # noqa: F401
     DESKTOP,
+    PHONE,
     browser,
     live_server,
     screenshots,
@@ -82,3 +83,5 @@ def test_a_manager_explores_renames_and_merges_topics_in_the_browser(
     assert merged.locator('td[data-label="Texts"]').inner_text() == "50"
     assert "includes 1 merged topic" in merged.inner_text()
     page.screenshot(path=screenshots / "topics-merged.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=screenshots / "topics-phone.png", full_page=True)
