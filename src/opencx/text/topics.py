@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -268,7 +269,9 @@ def discover_topics(
     for k in candidates:
         model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
         # small matrices: threads cost more than they give (and the server shares its cores)
-        with threadpool_limits(1):
+        with threadpool_limits(1), warnings.catch_warnings():
+            # an exact fit makes sklearn take the root of a rounding error below zero: harmless
+            warnings.simplefilter("ignore", RuntimeWarning)
             weights = model.fit_transform(matrix)
         labels = weights.argmax(axis=1)
         if len(set(labels.tolist())) < 2:
