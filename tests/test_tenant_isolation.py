@@ -27,6 +27,7 @@ from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
+from opencx.textanalytics.models import TextTopic
 from opencx.webhooks import service as webhooks
 from opencx.webhooks.schemas import WebhookIn
 from tests.conftest import Tenant
@@ -159,6 +160,10 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
     macro = conversations.create_macro(
         session, org_id=tenant.org_id, data=MacroIn(name=marker, texts={"en": marker})
     )
+    topic = TextTopic(
+        org_id=tenant.org_id, language="en", label=marker, phrases={marker: 1.0}, learned_at=NOW
+    )
+    session.add(topic)
     session.commit()
     follow_up_id = session.scalar(
         sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
@@ -183,6 +188,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "invitation_id": invitation.id,
         "follow_up_id": follow_up_id,
         "webhook_id": webhook.id,
+        "topic_id": topic.id,
     }
 
 
@@ -281,6 +287,8 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         },
         ("POST", "/api/v1/survey-follow-ups/{follow_up_id}/notes"): {"text": "called"},
         ("PUT", "/api/v1/survey-follow-up-settings"): {"due_hours": 24},
+        ("PATCH", "/api/v1/text/topics/{topic_id}"): {"name": "Late deliveries"},
+        ("POST", "/api/v1/text/topics/{topic_id}/merge"): {"topic_ids": [a_ids["topic_id"]]},
         ("POST", "/api/v1/webhooks"): {
             "url": "https://a.example/hooks",
             "event_types": ["survey.response.updated"],

@@ -43,7 +43,9 @@ surveys_app = typer.Typer(
 app.add_typer(surveys_app, name="surveys")
 webhooks_app = typer.Typer(help="Webhooks: deliver due events.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
-text_app = typer.Typer(help="Text analytics: language, sentiment, emotions.", no_args_is_help=True)
+text_app = typer.Typer(
+    help="Text analytics: language, sentiment, emotions, topics.", no_args_is_help=True
+)
 app.add_typer(text_app, name="text")
 channels_app = typer.Typer(help="Service-desk channels.", no_args_is_help=True)
 email_app = typer.Typer(help="The email channel (IMAP in, SMTP out).", no_args_is_help=True)
@@ -423,7 +425,7 @@ def _org_id(org: str) -> int:
 
 @text_app.command("learn")
 def text_learn(org: OrgOption) -> None:
-    """Learn sentiment from the organization's rated survey comments; print both models' quality."""
+    """Learn sentiment from the rated survey comments (print both models' quality), then topics."""
     from opencx.textanalytics import service as textanalytics
 
     org_id = _org_id(org)
@@ -440,6 +442,56 @@ def text_learn(org: OrgOption) -> None:
         )
         used = "learned model used" if model.chosen else "default model used"
         typer.echo(f"{model.language}: {counts}{figures}  -> {used} ({model.reason})")
+    with session_scope() as session:
+        topic_models = textanalytics.learn_organization_topics(session, org_id=org_id)
+    for topic_model in topic_models:
+        typer.echo(
+            f"{topic_model.language}: {topic_model.topic_count} topics "
+            f"from {topic_model.text_count} analysed texts"
+        )
+
+
+@text_app.command("topics")
+def text_topics(
+    org: OrgOption,
+    learn: Annotated[
+        bool, typer.Option(help="Learn the topics from the analysed texts first")
+    ] = False,
+) -> None:
+    """Print the organization's topics: volume, sentiment and top phrases (learn them with --learn)."""
+    from opencx.textanalytics import service as textanalytics
+    from opencx.textanalytics.schemas import TopicFilter
+
+    org_id = _org_id(org)
+    with session_scope() as session:
+        if learn:
+            for model in textanalytics.learn_organization_topics(session, org_id=org_id):
+                typer.echo(
+                    f"{model.language}: {model.topic_count} topics from {model.text_count} texts"
+                )
+        explorer = textanalytics.list_topics(session, org_id=org_id, filters=TopicFilter())
+    if not explorer.topics:
+        typer.echo("no topics yet (learn them with --learn once texts are analysed)")
+    for topic in explorer.topics:
+        negative = f"{topic.negative_share:.0%}" if topic.negative_share is not None else "-"
+        typer.echo(
+            f"#{topic.id} [{', '.join(topic.languages)}] {topic.name}: {topic.volume} texts, "
+            f"{negative} negative\n  {' · '.join(topic.phrases)}"
+        )
+
+
+@text_app.command("phrases")
+def text_phrases(
+    texts: Annotated[list[str], typer.Argument(help="One or more texts")],
+    lang: Annotated[str | None, typer.Option(help="Language code; detected if left out")] = None,
+) -> None:
+    """Print the key phrases of each text."""
+    from opencx.text import detect_language
+    from opencx.text.topics import key_phrases
+
+    for text in texts:
+        language = lang or detect_language(text).language
+        typer.echo(f"{text}\n  {language}: {' · '.join(key_phrases(text, language))}")
 
 
 @text_app.command("enrich")

@@ -1202,15 +1202,29 @@ gdpr.register_export_source("conversations", _export_conversations)
 gdpr.register_erasure_hook("conversations", _erase_conversation_content)
 
 
-def list_inbound_message_bodies(session: Session, *, org_id: int) -> list[tuple[int, str]]:
-    """(message id, body) of every inbound message with a non-empty body, for text analytics."""
-    rows = session.execute(
-        select(Message.id, Message.body)
-        .where(
-            Message.org_id == org_id,
-            Message.direction == MessageDirection.inbound,
-            Message.body != "",
-        )
-        .order_by(Message.id)
+def list_inbound_message_bodies(
+    session: Session, *, org_id: int, message_ids: Sequence[int] | None = None
+) -> list[tuple[int, str]]:
+    """(message id, body) of every inbound message with a non-empty body, for text analytics;
+    only those of `message_ids` when given."""
+    statement = select(Message.id, Message.body).where(
+        Message.org_id == org_id,
+        Message.direction == MessageDirection.inbound,
+        Message.body != "",
     )
+    if message_ids is not None:
+        statement = statement.where(Message.id.in_(list(message_ids)))
+    rows = session.execute(statement.order_by(Message.id))
     return [(message_id, body) for message_id, body in rows if body.strip()]
+
+
+def list_message_sent_times(
+    session: Session, *, org_id: int, message_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """When each of the given messages was sent (received, for inbound ones), by id."""
+    rows = session.execute(
+        select(Message.id, Message.sent_at).where(
+            Message.org_id == org_id, Message.id.in_(list(message_ids))
+        )
+    )
+    return {row_id: moment for row_id, moment in rows}

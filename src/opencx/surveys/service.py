@@ -2036,13 +2036,16 @@ class FreeTextAnswer:
     text: str
 
 
-def list_free_text_answers(session: Session, *, org_id: int) -> list[FreeTextAnswer]:
-    """Every non-empty free-text answer of the organization's responses, oldest response first."""
+def list_free_text_answers(
+    session: Session, *, org_id: int, response_ids: Sequence[int] | None = None
+) -> list[FreeTextAnswer]:
+    """Every non-empty free-text answer of the organization's responses, oldest response first;
+    only those of `response_ids` when given."""
     free_text = {
         version.id: [q.key for q in _questions(version) if q.kind is QuestionKind.free_text]
         for version in session.scalars(select(SurveyVersion).where(SurveyVersion.org_id == org_id))
     }
-    rows = session.execute(
+    statement = (
         select(
             SurveyResponse.id,
             SurveyResponse.version_id,
@@ -2054,9 +2057,23 @@ def list_free_text_answers(session: Session, *, org_id: int) -> list[FreeTextAns
         .where(SurveyResponse.org_id == org_id)
         .order_by(SurveyResponse.id)
     )
+    if response_ids is not None:
+        statement = statement.where(SurveyResponse.id.in_(list(response_ids)))
     return [
         FreeTextAnswer(response_id, key, kind, score, language, answers[key].strip())
-        for response_id, version_id, kind, score, language, answers in rows
+        for response_id, version_id, kind, score, language, answers in session.execute(statement)
         for key in free_text.get(version_id, [])
         if isinstance(answers.get(key), str) and answers[key].strip()
     ]
+
+
+def list_response_submitted_times(
+    session: Session, *, org_id: int, response_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """When each of the given responses was submitted, by id."""
+    rows = session.execute(
+        select(SurveyResponse.id, SurveyResponse.submitted_at).where(
+            SurveyResponse.org_id == org_id, SurveyResponse.id.in_(list(response_ids))
+        )
+    )
+    return {row_id: moment for row_id, moment in rows}

@@ -1,4 +1,5 @@
-"""Stored text analyses (beside the texts they analyse) and sentiment models learned per organization."""
+"""Stored text analyses (beside the texts they analyse), their topics, and what each organization
+learned: sentiment models and topic vocabularies."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Enum,
     Float,
+    ForeignKey,
     Integer,
     LargeBinary,
     String,
@@ -98,3 +100,58 @@ class OrganizationSentimentModel(OrgRecord, Base):
     metadata_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     vocabulary_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     weights_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class OrganizationTopicModel(OrgRecord, Base):
+    """One language's topic vocabulary statistics (its topics are rows of text_topics)."""
+
+    __tablename__ = "organization_topic_models"
+    __table_args__ = (
+        UniqueConstraint("org_id", "language", name="uq_organization_topic_model_language"),
+    )
+
+    language: Mapped[str] = mapped_column(String(8))
+    text_count: Mapped[int] = mapped_column(Integer, default=0)
+    topic_count: Mapped[int] = mapped_column(Integer, default=0)
+    # opencx.text.topics' JSON vocabulary without its topics: idf, display forms, metadata
+    vocabulary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trained_at: Mapped[datetime]
+
+
+class TextTopic(OrgRecord, Base):
+    """A topic of an organization's texts: learned phrases, and the name a manager gave it.
+
+    Relearning updates the phrases of a topic it recognises (same identity, same name); a topic
+    no longer found is retired, not deleted. A merged topic keeps its phrases, and the texts it
+    finds count for the topic it was merged into.
+    """
+
+    __tablename__ = "text_topics"
+
+    language: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(300))  # its top phrases, as learned
+    name: Mapped[str | None] = mapped_column(String(200), default=None)  # the manager's
+    phrases: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text_count: Mapped[int] = mapped_column(Integer, default=0)  # of the texts it learned from
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("text_topics.id", ondelete="SET NULL"), default=None
+    )
+    retired: Mapped[bool] = mapped_column(default=False)
+    learned_at: Mapped[datetime]
+
+
+class AnalyzedTextTopic(OrgRecord, Base):
+    """A topic of an analysed text, with its weight (cosine to the topic's phrases, 0-1)."""
+
+    __tablename__ = "text_analysis_topics"
+    __table_args__ = (UniqueConstraint("analysis_id", "topic_id", name="uq_text_analysis_topic"),)
+
+    analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("text_analyses.id", ondelete="CASCADE"), index=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("text_topics.id", ondelete="CASCADE"), index=True
+    )
+    weight: Mapped[float] = mapped_column(Float)
+    # when the text was written (message sent, response submitted): trends are by this
+    occurred_at: Mapped[datetime]

@@ -1,4 +1,5 @@
-"""Use cases: learn an organization's sentiment model from rated comments; analyse every text.
+"""Use cases: learn an organization's sentiment model from rated comments and its topics from its
+texts; analyse every text; explore, rename and merge topics.
 
 Enrichment is pull-based: a round lists the organization's texts (inbound message bodies and
 free-text survey answers, through their domains' services), compares them with the stored
@@ -10,10 +11,12 @@ analysis row, never on the text.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,9 +24,10 @@ from sqlalchemy.orm import Session
 from opencx.conversations import service as conversations
 from opencx.customers.timeline import TimelineEntry
 from opencx.db import utcnow
+from opencx.errors import InvalidInput, NotFound
 from opencx.surveys import service as surveys
 from opencx.surveys.models import SurveyKind
-from opencx.text import EMOTIONS, SENTIMENTS, ModelError, TextAnalysis, analyze
+from opencx.text import EMOTIONS, SENTIMENTS, UNKNOWN, ModelError, TextAnalysis, analyze
 from opencx.text.evaluation import LabelledText
 from opencx.text.learning import (
     MARGIN,
@@ -33,11 +37,25 @@ from opencx.text.learning import (
     learned_model_files,
     learned_model_from_files,
 )
+from opencx.text.topics import (
+    SAME_TOPIC,
+    Topic,
+    TopicVocabulary,
+    assign_topics,
+    discover_topics,
+    match_topics,
+    topic_similarity,
+    topic_vocabulary_from_json,
+    topic_vocabulary_to_json,
+)
 from opencx.textanalytics.models import (
     AnalysisStatus,
     AnalyzedText,
+    AnalyzedTextTopic,
     OrganizationSentimentModel,
+    OrganizationTopicModel,
     TextSourceKind,
+    TextTopic,
 )
 from opencx.textanalytics.schemas import (
     EmotionLevel,
@@ -50,6 +68,14 @@ from opencx.textanalytics.schemas import (
     TextAnalyticsOverview,
     TextFeeling,
     TextFeelings,
+    TopicDetail,
+    TopicExample,
+    TopicExplorer,
+    TopicFilter,
+    TopicMergeIn,
+    TopicModelOut,
+    TopicOut,
+    TopicRenameIn,
 )
 
 BATCH_SIZE = 2000
@@ -316,6 +342,7 @@ def _analyze_batch(
                 except Exception as error:
                     outcomes[position] = error
     failed = 0
+    analysed: list[tuple[AnalyzedText, _SourceText]] = []
     for position, source in enumerate(sources):
         key = (source.kind, source.source_id, source.field)
         row = rows.get(key)
@@ -351,6 +378,9 @@ def _analyze_batch(
         row.model = outcome.model
         row.analyzed_at = now
         row.updated_at = now
+        analysed.append((row, source))
+    session.flush()
+    _assign_text_topics(session, org_id=org_id, analysed=analysed, now=now)
     return len(sources) - failed, failed
 
 
@@ -392,6 +422,7 @@ def get_text_analytics_overview(session: Session, *, org_id: int) -> TextAnalyti
         failed=by_status.get(AnalysisStatus.failed, 0),
         min_per_class=MIN_PER_CLASS,
         margin=MARGIN,
+        topic_models=list_topic_models(session, org_id=org_id),
     )
 
 
@@ -520,3 +551,469 @@ def get_timeline_feelings(
         response_ids=[i for kind, i in recent if kind is TextSourceKind.survey_answer],
         recent=recent,
     )
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+TOPIC_EXAMPLES = 8
+TOPIC_PHRASES_SHOWN = 8
+# the explorer's weekly trend covers at most this many weeks (the volume counts the whole period)
+MAX_TREND_WEEKS = 104
+_IDS_PER_QUERY = 1000
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    ordered = sorted(set(ids))
+    return [ordered[i : i + _IDS_PER_QUERY] for i in range(0, len(ordered), _IDS_PER_QUERY)]
+
+
+def _topic_roots(topics: Sequence[TextTopic]) -> dict[int, int]:
+    """Each topic's id -> the id of the topic it counts for (itself unless merged)."""
+    parent = {t.id: t.merged_into_id for t in topics}
+    roots = {}
+    for topic_id in parent:
+        root, seen = topic_id, {topic_id}
+        while parent.get(root) is not None and parent[root] not in seen:
+            root = parent[root]  # type: ignore[assignment]
+            seen.add(root)
+        roots[topic_id] = root
+    return roots
+
+
+def _list_topic_rows(session: Session, *, org_id: int) -> list[TextTopic]:
+    return list(
+        session.scalars(select(TextTopic).where(TextTopic.org_id == org_id).order_by(TextTopic.id))
+    )
+
+
+def _topic_vocabularies(
+    session: Session, *, org_id: int, topics: Sequence[TextTopic]
+) -> dict[str, TopicVocabulary]:
+    """The learned vocabulary of each language, its topics keyed by their row ids."""
+    vocabularies = {}
+    for model in session.scalars(
+        select(OrganizationTopicModel).where(OrganizationTopicModel.org_id == org_id)
+    ):
+        stored = topic_vocabulary_from_json(
+            json.dumps(model.vocabulary), f"organization {org_id} topics {model.language}"
+        )
+        vocabularies[model.language] = stored.with_topics(
+            [
+                Topic(str(t.id), {p: float(w) for p, w in t.phrases.items()}, t.label)
+                for t in topics
+                if t.language == model.language and not t.retired
+            ]
+        )
+    return vocabularies
+
+
+def _source_times(
+    session: Session, *, org_id: int, sources: Sequence[_SourceText]
+) -> dict[tuple[TextSourceKind, int], datetime]:
+    times: dict[tuple[TextSourceKind, int], datetime] = {}
+    for kind, lookup in (
+        (TextSourceKind.conversation_message, conversations.list_message_sent_times),
+        (TextSourceKind.survey_answer, surveys.list_response_submitted_times),
+    ):
+        ids = [s.source_id for s in sources if s.kind is kind]
+        for chunk in _chunks(ids):
+            found = lookup(session, org_id=org_id, **{_ID_ARGUMENT[kind]: chunk})
+            times.update(((kind, source_id), moment) for source_id, moment in found.items())
+    return times
+
+
+_ID_ARGUMENT = {
+    TextSourceKind.conversation_message: "message_ids",
+    TextSourceKind.survey_answer: "response_ids",
+}
+
+
+def _assign_text_topics(
+    session: Session,
+    *,
+    org_id: int,
+    analysed: Sequence[tuple[AnalyzedText, _SourceText]],
+    now: datetime,
+) -> int:
+    """Replace the topics of these analysed texts by those of the current vocabularies."""
+    if not analysed:
+        return 0
+    topics = _list_topic_rows(session, org_id=org_id)
+    vocabularies = _topic_vocabularies(session, org_id=org_id, topics=topics)
+    roots = _topic_roots(topics)
+    for chunk in _chunks([row.id for row, _ in analysed]):
+        session.execute(
+            delete(AnalyzedTextTopic).where(
+                AnalyzedTextTopic.org_id == org_id, AnalyzedTextTopic.analysis_id.in_(chunk)
+            )
+        )
+    by_language: dict[str, list[tuple[AnalyzedText, _SourceText]]] = defaultdict(list)
+    for row, source in analysed:
+        if row.language in vocabularies:
+            by_language[row.language].append((row, source))
+    times = _source_times(
+        session, org_id=org_id, sources=[s for pairs in by_language.values() for _, s in pairs]
+    )
+    assigned = 0
+    for language, pairs in by_language.items():
+        found = assign_topics([source.text for _, source in pairs], vocabularies[language])
+        for (row, source), weights in zip(pairs, found, strict=True):
+            # a merged topic's texts count for the topic it was merged into
+            by_root: dict[int, float] = {}
+            for item in weights:
+                root = roots[int(item.key)]
+                by_root[root] = max(by_root.get(root, 0.0), item.weight)
+            for topic_id, weight in by_root.items():
+                session.add(
+                    AnalyzedTextTopic(
+                        org_id=org_id,
+                        analysis_id=row.id,
+                        topic_id=topic_id,
+                        weight=weight,
+                        occurred_at=times.get((source.kind, source.source_id), now),
+                    )
+                )
+            assigned += bool(by_root)
+    return assigned
+
+
+def _store_topic_vocabulary(
+    session: Session, *, org_id: int, vocabulary: TopicVocabulary, now: datetime
+) -> None:
+    """Keep each topic the new vocabulary still finds (its id, name and merge); a new topic close
+    to an old one is merged into it; retire the topics no longer found."""
+    previous = [
+        t for t in _list_topic_rows(session, org_id=org_id) if t.language == vocabulary.language
+    ]
+    matches = match_topics([t.phrases for t in previous], [t.phrases for t in vocabulary.topics])
+    roots = _topic_roots(_list_topic_rows(session, org_id=org_id))
+    before = [(t.id, dict(t.phrases)) for t in previous]  # rows change in the loop below
+    kept = set()
+    for index, topic in enumerate(vocabulary.topics):
+        if index in matches:
+            row = previous[matches[index]]
+            kept.add(row.id)
+        else:
+            row = TextTopic(org_id=org_id, language=vocabulary.language)
+            # a topic split off one already matched stays under that one's identity
+            similar = sorted(
+                ((topic_similarity(phrases, topic.phrases), old_id) for old_id, phrases in before),
+                reverse=True,
+            )
+            if similar and similar[0][0] >= SAME_TOPIC:
+                row.merged_into_id = roots[similar[0][1]]
+            session.add(row)
+        row.label = topic.label[:300]
+        row.phrases = topic.phrases
+        row.text_count = topic.text_count
+        row.retired = False
+        row.learned_at = now
+    for row in previous:
+        if row.id not in kept:
+            row.retired = True
+    model = session.scalar(
+        select(OrganizationTopicModel).where(
+            OrganizationTopicModel.org_id == org_id,
+            OrganizationTopicModel.language == vocabulary.language,
+        )
+    )
+    if model is None:
+        model = OrganizationTopicModel(org_id=org_id, language=vocabulary.language)
+        session.add(model)
+    model.text_count = vocabulary.text_count
+    model.topic_count = len(vocabulary.topics)
+    model.vocabulary = json.loads(topic_vocabulary_to_json(vocabulary.with_topics([])))
+    model.trained_at = now
+
+
+def _analysed_sources(session: Session, *, org_id: int) -> list[tuple[AnalyzedText, _SourceText]]:
+    sources = {(s.kind, s.source_id, s.field): s for s in _source_texts(session, org_id=org_id)}
+    pairs = []
+    for row in session.scalars(
+        select(AnalyzedText).where(
+            AnalyzedText.org_id == org_id, AnalyzedText.status == AnalysisStatus.done
+        )
+    ):
+        source = sources.get((row.source_kind, row.source_id, row.field))
+        if source is not None and source.sha256 == row.text_sha256:
+            pairs.append((row, source))
+    return pairs
+
+
+def list_topic_models(session: Session, *, org_id: int) -> list[TopicModelOut]:
+    """The last topic learning per language."""
+    rows = session.scalars(
+        select(OrganizationTopicModel)
+        .where(OrganizationTopicModel.org_id == org_id)
+        .order_by(OrganizationTopicModel.language)
+    )
+    return [TopicModelOut.model_validate(row) for row in rows]
+
+
+def learn_organization_topics(
+    session: Session, *, org_id: int, now: datetime | None = None
+) -> list[TopicModelOut]:
+    """Learn each language's topics from the organization's analysed texts, then give every
+    analysed text its topics. Topics still found keep their id, name and merges."""
+    now = now or utcnow()
+    analysed = _analysed_sources(session, org_id=org_id)
+    by_language: dict[str, list[str]] = defaultdict(list)
+    for row, source in analysed:
+        if row.language and row.language != UNKNOWN:
+            by_language[row.language].append(source.text)
+    for language, texts in sorted(by_language.items()):
+        _store_topic_vocabulary(
+            session, org_id=org_id, vocabulary=discover_topics(texts, language), now=now
+        )
+    session.flush()
+    _assign_text_topics(session, org_id=org_id, analysed=analysed, now=now)
+    session.flush()
+    return list_topic_models(session, org_id=org_id)
+
+
+def _get_topic_row(session: Session, *, org_id: int, topic_id: int) -> TextTopic:
+    row = session.scalar(
+        select(TextTopic).where(TextTopic.org_id == org_id, TextTopic.id == topic_id)
+    )
+    if row is None:
+        raise NotFound("topic", topic_id)
+    return row
+
+
+def rename_topic(session: Session, *, org_id: int, topic_id: int, data: TopicRenameIn) -> TopicOut:
+    """Give a topic the manager's name; relearning keeps it while the topic is still found."""
+    row = _get_topic_row(session, org_id=org_id, topic_id=topic_id)
+    if row.merged_into_id is not None:
+        raise InvalidInput("topic_id", f"topic {topic_id} is merged into {row.merged_into_id}")
+    row.name = data.name
+    session.flush()
+    return get_topic(session, org_id=org_id, topic_id=topic_id, filters=TopicFilter()).topic
+
+
+def merge_topics(session: Session, *, org_id: int, topic_id: int, data: TopicMergeIn) -> TopicOut:
+    """Merge topics into `topic_id`: their texts move to it, and so do the texts they find later."""
+    target = _get_topic_row(session, org_id=org_id, topic_id=topic_id)
+    if target.merged_into_id is not None:
+        raise InvalidInput("topic_id", f"topic {topic_id} is merged into {target.merged_into_id}")
+    merged_ids = sorted(set(data.topic_ids))
+    if topic_id in merged_ids:
+        raise InvalidInput("topic_ids", f"topic {topic_id} cannot be merged into itself")
+    rows = [_get_topic_row(session, org_id=org_id, topic_id=i) for i in merged_ids]
+    for row in rows:
+        if row.merged_into_id is not None:
+            raise InvalidInput("topic_ids", f"topic {row.id} is already merged")
+    for row in rows:
+        row.merged_into_id = topic_id
+    weights = session.execute(
+        select(AnalyzedTextTopic).where(
+            AnalyzedTextTopic.org_id == org_id,
+            AnalyzedTextTopic.topic_id.in_([topic_id, *merged_ids]),
+        )
+    ).scalars()
+    best: dict[int, AnalyzedTextTopic] = {}
+    for link in weights:
+        kept = best.get(link.analysis_id)
+        if kept is None:
+            best[link.analysis_id] = link
+            continue
+        # a text found by both keeps one link, with the larger weight, on the merged topic
+        winner, loser = (kept, link) if kept.weight >= link.weight else (link, kept)
+        session.delete(loser)
+        best[link.analysis_id] = winner
+    session.flush()
+    for link in best.values():
+        link.topic_id = topic_id
+    session.flush()
+    return get_topic(session, org_id=org_id, topic_id=topic_id, filters=TopicFilter()).topic
+
+
+def _trend_weeks(first: date | None, last: date) -> list[date]:
+    end = last - timedelta(days=last.weekday())
+    start = (first or last) - timedelta(days=(first or last).weekday())
+    start = max(start, end - timedelta(weeks=MAX_TREND_WEEKS - 1))
+    return [start + timedelta(weeks=i) for i in range((end - start).days // 7 + 1)]
+
+
+def _filtered_links(session: Session, *, org_id: int, filters: TopicFilter) -> Any:
+    statement = (
+        select(
+            AnalyzedTextTopic.topic_id,
+            AnalyzedTextTopic.analysis_id,
+            AnalyzedTextTopic.weight,
+            AnalyzedTextTopic.occurred_at,
+            AnalyzedText.sentiment,
+            AnalyzedText.language,
+            AnalyzedText.source_kind,
+            AnalyzedText.source_id,
+            AnalyzedText.field,
+        )
+        .join(AnalyzedText, AnalyzedText.id == AnalyzedTextTopic.analysis_id)
+        .where(AnalyzedTextTopic.org_id == org_id, AnalyzedText.org_id == org_id)
+    )
+    if filters.since is not None:
+        statement = statement.where(
+            AnalyzedTextTopic.occurred_at >= datetime.combine(filters.since, time(), UTC)
+        )
+    if filters.until is not None:
+        statement = statement.where(
+            AnalyzedTextTopic.occurred_at
+            < datetime.combine(filters.until + timedelta(days=1), time(), UTC)
+        )
+    if filters.language:
+        statement = statement.where(AnalyzedText.language == filters.language)
+    if filters.source_kind is not None:
+        statement = statement.where(AnalyzedText.source_kind == filters.source_kind)
+    return statement
+
+
+def list_topics(
+    session: Session, *, org_id: int, filters: TopicFilter, today: date | None = None
+) -> TopicExplorer:
+    """Every topic (merged ones counted in theirs) with volume, weekly trend and sentiment."""
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InvalidInput("until", "is before since")
+    today = today or utcnow().date()
+    topics = _list_topic_rows(session, org_id=org_id)
+    roots = _topic_roots(topics)
+    links = session.execute(_filtered_links(session, org_id=org_id, filters=filters)).all()
+    last = filters.until or today
+    first = filters.since or min((link.occurred_at.date() for link in links), default=last)
+    weeks = _trend_weeks(first, last)
+    week_index = {week: i for i, week in enumerate(weeks)}
+    volume: dict[int, int] = defaultdict(int)
+    sentiment: dict[int, Counter[str]] = defaultdict(Counter)
+    weekly: dict[int, list[int]] = defaultdict(lambda: [0] * len(weeks))
+    for link in links:
+        volume[link.topic_id] += 1
+        sentiment[link.topic_id][link.sentiment or ""] += 1
+        day = link.occurred_at.date()
+        position = week_index.get(day - timedelta(days=day.weekday()))
+        if position is not None:
+            weekly[link.topic_id][position] += 1
+    displays = _phrase_displays(session, org_id=org_id)
+    shown = []
+    for topic in topics:
+        if roots[topic.id] != topic.id or (topic.retired and not volume[topic.id]):
+            continue
+        members = [t for t in topics if roots[t.id] == topic.id]
+        languages = sorted({t.language for t in members})
+        if filters.language and filters.language not in languages:
+            continue
+        shown.append(
+            _topic_out(topic, members, languages, displays, volume, sentiment, weekly, len(weeks))
+        )
+    shown.sort(key=lambda t: (-t.volume, t.name.lower(), t.id))
+    learned = list_topic_models(session, org_id=org_id)
+    return TopicExplorer(
+        topics=shown,
+        weeks=weeks,
+        with_topic=len({link.analysis_id for link in links}),
+        languages=[m.language for m in learned],
+        learned_at=max((m.trained_at for m in learned), default=None),
+    )
+
+
+def _phrase_displays(session: Session, *, org_id: int) -> dict[str, dict[str, str]]:
+    return {
+        model.language: dict(model.vocabulary.get("display", {}))
+        for model in session.scalars(
+            select(OrganizationTopicModel).where(OrganizationTopicModel.org_id == org_id)
+        )
+    }
+
+
+def _topic_out(
+    topic: TextTopic,
+    members: Sequence[TextTopic],
+    languages: list[str],
+    displays: dict[str, dict[str, str]],
+    volume: dict[int, int],
+    sentiment: dict[int, Counter[str]],
+    weekly: dict[int, list[int]],
+    week_count: int,
+) -> TopicOut:
+    display = displays.get(topic.language, {})
+    phrases = sorted(topic.phrases, key=lambda p: (-float(topic.phrases[p]), p))
+    count = volume.get(topic.id, 0)
+    shares = sentiment.get(topic.id, Counter())
+    return TopicOut(
+        id=topic.id,
+        name=topic.name or topic.label,
+        label=topic.label,
+        renamed=topic.name is not None,
+        languages=languages,
+        phrases=[display.get(p, p) for p in phrases[:TOPIC_PHRASES_SHOWN]],
+        volume=count,
+        negative_share=round(shares["negative"] / count, 4) if count else None,
+        positive_share=round(shares["positive"] / count, 4) if count else None,
+        weekly=weekly.get(topic.id, [0] * week_count),
+        merged_topic_ids=[t.id for t in members if t.id != topic.id],
+        retired=topic.retired,
+    )
+
+
+def get_topic(
+    session: Session,
+    *,
+    org_id: int,
+    topic_id: int,
+    filters: TopicFilter,
+    today: date | None = None,
+) -> TopicDetail:
+    """A topic with its figures and its most typical distinct texts (heaviest weight first)."""
+    row = _get_topic_row(session, org_id=org_id, topic_id=topic_id)
+    if row.merged_into_id is not None:
+        raise NotFound("topic", topic_id)
+    explorer = list_topics(
+        session, org_id=org_id, filters=filters.model_copy(update={"language": None}), today=today
+    )
+    topic = next((t for t in explorer.topics if t.id == topic_id), None)
+    if topic is None:
+        # a retired topic without texts in the period: shown without figures
+        topic = _topic_out(row, [row], [row.language], {}, {}, {}, {}, len(explorer.weeks))
+    links = session.execute(
+        _filtered_links(session, org_id=org_id, filters=filters)
+        .where(AnalyzedTextTopic.topic_id == topic_id)
+        .order_by(AnalyzedTextTopic.weight.desc(), AnalyzedTextTopic.occurred_at.desc())
+        # more than shown: customers repeat each other ("Szybka dostawa, polecam!"), shown once
+        .limit(TOPIC_EXAMPLES * 5)
+    ).all()
+    return TopicDetail(topic=topic, examples=_examples(session, org_id=org_id, links=links))
+
+
+def _examples(session: Session, *, org_id: int, links: Sequence[Any]) -> list[TopicExample]:
+    texts: dict[tuple[TextSourceKind, int, str], str] = {}
+    message_ids = [
+        link.source_id for link in links if link.source_kind is TextSourceKind.conversation_message
+    ]
+    if message_ids:
+        for message_id, body in conversations.list_inbound_message_bodies(
+            session, org_id=org_id, message_ids=message_ids
+        ):
+            texts[(TextSourceKind.conversation_message, message_id, MESSAGE_FIELD)] = body
+    response_ids = [
+        link.source_id for link in links if link.source_kind is TextSourceKind.survey_answer
+    ]
+    if response_ids:
+        for answer in surveys.list_free_text_answers(
+            session, org_id=org_id, response_ids=response_ids
+        ):
+            texts[(TextSourceKind.survey_answer, answer.response_id, answer.question_key)] = (
+                answer.text
+            )
+    examples: dict[str, TopicExample] = {}
+    for link in links:
+        text = texts.get((link.source_kind, link.source_id, link.field))
+        if text is None or text in examples:
+            continue
+        examples[text] = TopicExample(
+            source_kind=link.source_kind,
+            source_id=link.source_id,
+            field=link.field,
+            text=text,
+            language=link.language,
+            sentiment=link.sentiment,
+            weight=link.weight,
+            occurred_at=link.occurred_at,
+        )
+    return list(examples.values())[:TOPIC_EXAMPLES]

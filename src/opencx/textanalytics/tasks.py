@@ -1,4 +1,4 @@
-"""Background work: analyse pending texts batch by batch, and relearn sentiment on a schedule."""
+"""Background work: analyse pending texts batch by batch; relearn sentiment and topics on a schedule."""
 
 from __future__ import annotations
 
@@ -34,16 +34,29 @@ def learn_sentiment(org_id: int) -> None:
         service.train_organization_sentiment(session, org_id=org_id)
 
 
+def learn_topics(org_id: int) -> None:
+    """Relearn an organization's topics from its analysed texts and assign them; via opencx.jobs."""
+    with session_scope() as session:
+        service.learn_organization_topics(session, org_id=org_id)
+
+
 def _learning_due(org_id: int, every: timedelta) -> bool:
     with session_scope() as session:
         models = service.list_sentiment_models(session, org_id=org_id)
     return not models or min(m.trained_at for m in models) + every <= utcnow()
 
 
+def _topic_learning_due(org_id: int, every: timedelta) -> bool:
+    with session_scope() as session:
+        models = service.list_topic_models(session, org_id=org_id)
+    return not models or min(m.trained_at for m in models) + every <= utcnow()
+
+
 def enrich_and_learn_periodically(
     *, enrichment_seconds: float, learning_hours: float, stop: threading.Event
 ) -> None:
-    """While the server runs: relearn each organization when due, then analyse its new texts.
+    """While the server runs: relearn each organization's sentiment when due, analyse its new
+    texts, then relearn its topics when due.
 
     A failed round is logged and the next one tries again; texts are never touched.
     """
@@ -59,6 +72,9 @@ def enrich_and_learn_periodically(
                     learn_sentiment(org_id)
                 if enrichment_seconds:
                     enrich_texts(org_id)
+                # topics are learned from analysed texts, so after the enrichment round
+                if learning_hours and _topic_learning_due(org_id, every):
+                    learn_topics(org_id)
         except Exception:
             log.exception("text analytics round failed; retrying in %s s", enrichment_seconds)
         stop.wait(enrichment_seconds or 60)

@@ -28,7 +28,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Agent feedback", "/feedback/agents", True),
     ("How customers feel", "/feedback/feelings", True),
     ("Journeys", "/journeys", False),
-    ("Insights", "/insights", False),
+    ("Insights", "/insights", True),
     ("Quality", "/quality", False),
     ("Workforce", "/workforce", False),
     ("Settings", "/settings", True),
