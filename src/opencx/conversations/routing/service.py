@@ -153,7 +153,8 @@ def _loads(session: Session, *, org_id: int) -> dict[int, dict[str, int]]:
         .group_by(Conversation.assignee_id, Conversation.channel)
     )
     for user_id, channel, count in rows:
-        found.setdefault(user_id, {})[ConversationChannel(channel).value] = count
+        if user_id is not None:  # filtered above; the column type allows it
+            found.setdefault(user_id, {})[ConversationChannel(channel).value] = count
     return found
 
 
@@ -410,7 +411,7 @@ def _waiting_counts(session: Session, *, org_id: int) -> dict[str, int]:
         )
         .group_by(Conversation.team)
     )
-    return {team: count for team, count in rows}
+    return {team: count for team, count in rows if team is not None}
 
 
 def list_teams(session: Session, *, org_id: int) -> list[TeamOut]:
