@@ -109,12 +109,15 @@ def _desk_user(session: Session, *, org_id: int, user_id: int) -> User:
     raise NotFound("agent", user_id)
 
 
-def _agent_rows(session: Session, *, org_id: int) -> dict[int, RoutingAgent]:
-    rows = session.scalars(
-        select(RoutingAgent)
-        .where(RoutingAgent.org_id == org_id)
-        .execution_options(populate_existing=True)
-    )
+def _agent_rows(
+    session: Session, *, org_id: int, online_among: set[int] | None = None
+) -> dict[int, RoutingAgent]:
+    query = select(RoutingAgent).where(RoutingAgent.org_id == org_id)
+    if online_among is not None:
+        query = query.where(
+            RoutingAgent.user_id.in_(online_among), RoutingAgent.presence == Presence.online
+        )
+    rows = session.scalars(query.execution_options(populate_existing=True))
     return {a.user_id: a for a in rows}
 
 
@@ -126,27 +129,37 @@ def _teams(session: Session, *, org_id: int) -> list[RoutingTeam]:
     )
 
 
-def _memberships(session: Session, *, org_id: int) -> dict[int, set[int]]:
-    """team id -> user ids."""
+def _memberships(
+    session: Session, *, org_id: int, team_ids: set[int] | None = None
+) -> dict[int, set[int]]:
+    """team id -> user ids (of `team_ids`, else of every team)."""
     found: dict[int, set[int]] = {}
-    rows = session.execute(
-        select(RoutingTeamMember.team_id, RoutingTeamMember.user_id).where(
-            RoutingTeamMember.org_id == org_id
-        )
+    query = select(RoutingTeamMember.team_id, RoutingTeamMember.user_id).where(
+        RoutingTeamMember.org_id == org_id
     )
+    if team_ids is not None:
+        query = query.where(RoutingTeamMember.team_id.in_(team_ids))
+    rows = session.execute(query)
     for team_id, user_id in rows:
         found.setdefault(team_id, set()).add(user_id)
     return found
 
 
-def _loads(session: Session, *, org_id: int) -> dict[int, dict[str, int]]:
+def _loads(
+    session: Session, *, org_id: int, user_ids: set[int] | None = None
+) -> dict[int, dict[str, int]]:
     """user id -> channel -> open and pending conversations assigned to them."""
     found: dict[int, dict[str, int]] = {}
+    assigned = (
+        Conversation.assignee_id.is_not(None)
+        if user_ids is None
+        else Conversation.assignee_id.in_(user_ids)
+    )
     rows = session.execute(
         select(Conversation.assignee_id, Conversation.channel, func.count())
         .where(
             Conversation.org_id == org_id,
-            Conversation.assignee_id.is_not(None),
+            assigned,
             Conversation.status.in_(_WAITING),
             Conversation.merged_into_id.is_(None),
         )
@@ -677,36 +690,64 @@ class _Pool:
             )
         return min(candidates, key=recency)
 
+    def teams_with_room(self) -> set[int]:
+        """Teams with an online member who has room on some channel: only their queues can move."""
+        return {
+            team_id
+            for team_id, users in self.members.items()
+            if any(
+                self.online(u)
+                and any(self.free(u, ConversationChannel(c)) for c in self.agents[u].capacity)
+                for u in users
+            )
+        }
+
     def take(self, agent: RoutingAgent, channel: ConversationChannel) -> None:
         load = self.loads.setdefault(agent.user_id, {})
         load[channel.value] = load.get(channel.value, 0) + 1
         agent.last_assigned_at = self.now
 
 
-def _pool(session: Session, *, org_id: int, now: datetime) -> _Pool:
-    agents = _agent_rows(session, org_id=org_id)
-    active = {u.id for u in _desk_users(session, org_id=org_id)}
+def _pool(
+    session: Session, *, org_id: int, now: datetime, team_ids: set[int] | None = None
+) -> _Pool:
+    """The online members of `team_ids` (else of every team), with their loads."""
+    members = _memberships(session, org_id=org_id, team_ids=team_ids)
+    users = set().union(*members.values())
+    agents = _agent_rows(session, org_id=org_id, online_among=users)
     for agent in agents.values():
         _settle_presence(session, agent, now)
+    active = {u.id for u in _desk_users(session, org_id=org_id)}
+    here = {u: a for u, a in agents.items() if u in active and a.presence is Presence.online}
     return _Pool(
-        agents={u: a for u, a in agents.items() if u in active},
-        members=_memberships(session, org_id=org_id),
-        loads=_loads(session, org_id=org_id),
+        agents=here,
+        members=members,
+        loads=_loads(session, org_id=org_id, user_ids=set(here)),
         modes={t.id: t.mode for t in _teams(session, org_id=org_id)},
         now=now,
     )
 
 
-def _serve_queues(session: Session, *, org_id: int, now: datetime) -> list[int]:
-    """Assign waiting conversations, oldest first, while agents are available; their ids.
+def _serve_queues(
+    session: Session, *, org_id: int, now: datetime, team_ids: set[int] | None = None
+) -> list[int]:
+    """Assign waiting conversations (of `team_ids`, else all), oldest first; their ids.
 
-    The caller holds the routing lock.
+    The caller holds the routing lock. Queues of teams where nobody online has room are not
+    even read, so a long backlog costs a new message little.
     """
-    pool = _pool(session, org_id=org_id, now=now)
+    pool = _pool(session, org_id=org_id, now=now, team_ids=team_ids)
+    movable = pool.teams_with_room()
+    if not movable:
+        return []
     rows = session.execute(
         select(RoutingQueueEntry, Conversation)
         .join(Conversation, Conversation.id == RoutingQueueEntry.conversation_id)
-        .where(RoutingQueueEntry.org_id == org_id, Conversation.org_id == org_id)
+        .where(
+            RoutingQueueEntry.org_id == org_id,
+            Conversation.org_id == org_id,
+            RoutingQueueEntry.team_id.in_(movable),
+        )
         .order_by(RoutingQueueEntry.queued_at, RoutingQueueEntry.id)
         .execution_options(populate_existing=True)
     ).all()
@@ -774,7 +815,7 @@ def route_conversation(
     conversation.assignee_id = None
     conversation.team = team.name
     _queue(session, org_id=org_id, conversation=conversation, team=team, language=language, now=now)
-    _serve_queues(session, org_id=org_id, now=now)
+    _serve_queues(session, org_id=org_id, now=now, team_ids={team.id})
 
 
 def _queue(
