@@ -59,7 +59,7 @@ def test_a_lead_sets_up_routing_and_an_agent_going_online_takes_the_waiting_chat
     row = lead.locator("tr", has_text="Kasia Nowak")
     row.get_by_label("service-pl").check()
     row.get_by_label("chat capacity of Kasia Nowak").fill("2")
-    row.get_by_role("button", name="Save").click()
+    row.get_by_role("button", name="Save Kasia Nowak").click()
     lead.get_by_label("Language", exact=True).fill("pl")
     lead.get_by_role("button", name="Add rule").click()
     lead.get_by_text("language is pl").wait_for()
