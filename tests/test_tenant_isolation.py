@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from opencx.commerce import service as commerce
 from opencx.commerce.schemas import OrderIn, ProductIn
 from opencx.conversations import service as conversations
+from opencx.conversations.routing import service as routing
+from opencx.conversations.routing.schemas import AgentRoutingIn, RuleIn, TeamIn
 from opencx.conversations.schemas import InboundMessageIn, MacroIn
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
@@ -174,7 +176,24 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
     api_key_id = session.scalar(
         sa.text("SELECT id FROM api_keys WHERE org_id = :org"), {"org": tenant.org_id}
     )
+    user_id = session.scalar(
+        sa.text("SELECT id FROM users WHERE org_id = :org"), {"org": tenant.org_id}
+    )
+    team = routing.create_team(session, org_id=tenant.org_id, data=TeamIn(name=f"{marker} team"))
+    rule = routing.create_rule(
+        session, org_id=tenant.org_id, data=RuleIn(channel="voice", team_id=team.id)
+    )
+    routing.update_agent(
+        session,
+        org_id=tenant.org_id,
+        user_id=user_id,
+        data=AgentRoutingIn(languages=["nl"], teams=[team.name]),
+    )
+    session.commit()
     return {
+        "user_id": user_id,
+        "team_id": team.id,
+        "rule_id": rule.id,
         "customer_id": customer.id,
         "product_id": product.id,
         "order_id": order.id,
@@ -289,6 +308,12 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         ("PUT", "/api/v1/survey-follow-up-settings"): {"due_hours": 24},
         ("PATCH", "/api/v1/text/topics/{topic_id}"): {"name": "Late deliveries"},
         ("POST", "/api/v1/text/topics/{topic_id}/merge"): {"topic_ids": [a_ids["topic_id"]]},
+        ("PUT", "/api/v1/routing/agents/{user_id}"): {"languages": ["pl"], "teams": []},
+        ("PUT", "/api/v1/routing/agents/{user_id}/presence"): {"presence": "online"},
+        ("POST", "/api/v1/routing/teams"): {"name": "a-new-team"},
+        ("PUT", "/api/v1/routing/teams/{team_id}"): {"name": "renamed", "mode": "least_loaded"},
+        ("PUT", "/api/v1/routing/rules"): {"rules": []},
+        ("POST", "/api/v1/routing/rules"): {"channel": "chat", "team_id": a_ids["team_id"]},
         ("POST", "/api/v1/webhooks"): {
             "url": "https://a.example/hooks",
             "event_types": ["survey.response.updated"],

@@ -13,6 +13,8 @@ DOMAINS = (
     # Before surveys: its /surveys/follow-ups pages must match ahead of /surveys/{survey_id}.
     "surveys.follow_ups",
     "surveys",
+    # Before conversations: its /inbox/presence form must match ahead of /inbox/{conversation_id}.
+    "conversations.routing",
     "conversations",
     "channels",
     "textanalytics",

@@ -13,6 +13,7 @@ from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.commerce import service as commerce_service
 from opencx.commerce.models import Delivery, DeliveryStatusChange, Order, OrderLine, Payment
+from opencx.conversations.routing import service as routing_service
 from opencx.customers import service as customers_service
 from opencx.customers.models import ConsentRecord, Customer, IdentityKind
 from opencx.demo.catalog import CAMPAIGN_SKU, DEMO_PASSWORD, DEMO_USERS
@@ -219,6 +220,16 @@ def test_the_world_loads_through_the_services(db_session: Session, world: DemoWo
         max_failures=5, window_minutes=15,
     )  # fmt: skip
     assert user is not None
+    # and the service teams route by language: the Polish agents speak Polish, in service-pl
+    agents = {a.name: a for a in routing_service.list_agents(db_session, org_id=org_id)}
+    assert agents["Tomasz Wróbel"].languages == ["pl", "en"]
+    assert agents["Tomasz Wróbel"].teams == ["service-pl"]
+    assert agents["Tomasz Wróbel"].capacity["chat"] == 3
+    assert agents["Katarzyna Zielińska"].skills == ["complaint", "escalation"]
+    teams = routing_service.list_teams(db_session, org_id=org_id)
+    assert [(t.name, len(t.members), t.is_default) for t in teams] == [
+        ("service-nl", 3, False), ("service-pl", 3, False), ("service-uk", 2, True),
+    ]  # fmt: skip
     # and the services' weekly units report shows the campaign
     start = datetime.combine(TODAY - timedelta(days=365), time(), tzinfo=UTC)
     units = commerce_service.units_sold_per_product_per_week(

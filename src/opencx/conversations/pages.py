@@ -29,6 +29,7 @@ from opencx.auth.deps import SESSION_COOKIE, CsrfChecked, CurrentUser, DbSession
 from opencx.auth.models import Role
 from opencx.conversations import service
 from opencx.conversations.models import ConversationStatus
+from opencx.conversations.routing import service as routing
 from opencx.conversations.schemas import AssignIn, ConversationPatch, InboxView, NoteIn, ReplyIn
 from opencx.db import session_scope
 from opencx.errors import InvalidInput
@@ -67,7 +68,12 @@ def _back(conversation_id: int, view: str) -> RedirectResponse:
 
 
 def _inbox(
-    request: Request, db: DbSession, agent: SignedIn, view: str, conversation_id: int | None
+    request: Request,
+    db: DbSession,
+    agent: SignedIn,
+    view: str,
+    conversation_id: int | None,
+    team: str,
 ) -> Response:
     chosen = InboxView(view) if view in InboxView.__members__ else InboxView.open
     page = service.get_inbox(
@@ -76,6 +82,7 @@ def _inbox(
         user_id=agent.user.id,
         view=chosen,
         conversation_id=conversation_id,
+        team=team or None,
     )
     # Sentiment badges: the selected conversation's customer messages and the customer's recent texts.
     feelings = textanalytics.get_timeline_feelings(
@@ -91,19 +98,28 @@ def _inbox(
         inbox=page,
         statuses=list(ConversationStatus),
         feelings=feelings,
+        # The presence switcher and the team queues beside the inbox's own queues.
+        desk=routing.get_desk_status(db, org_id=agent.org_id, user_id=agent.user.id),
     )
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, db: DbSession, agent: Agent, view: str = "open") -> Response:
-    return _inbox(request, db, agent, view, None)
+def inbox(
+    request: Request, db: DbSession, agent: Agent, view: str = "open", team: str = ""
+) -> Response:
+    return _inbox(request, db, agent, view, None, team)
 
 
 @router.get("/inbox/{conversation_id}", response_class=HTMLResponse)
 def inbox_conversation(
-    request: Request, conversation_id: int, db: DbSession, agent: Agent, view: str = "open"
+    request: Request,
+    conversation_id: int,
+    db: DbSession,
+    agent: Agent,
+    view: str = "open",
+    team: str = "",
 ) -> Response:
-    return _inbox(request, db, agent, view, conversation_id)
+    return _inbox(request, db, agent, view, conversation_id, team)
 
 
 @router.post("/inbox/{conversation_id}/messages")
@@ -186,15 +202,39 @@ def macro_text(conversation_id: int, macro_id: int, db: DbSession, agent: Agent)
     ).text
 
 
-def _socket_agent(token: str | None) -> int | None:
-    """The organization of a signed-in agent's session cookie, else None."""
+def _socket_agent(token: str | None) -> tuple[int, int] | None:
+    """The organization and user of a signed-in agent's session cookie, else None."""
     if not token:
         return None
     with session_scope() as session:
         found = auth.get_web_session(session, token=token)
         if found is None or found[1].role not in DESK_ROLES:
             return None
-        return found[1].org_id
+        return found[1].org_id, found[1].id
+
+
+def _record_inbox(org_id: int, user_id: int, *, opened: bool) -> None:
+    with session_scope() as session:
+        if opened:
+            routing.record_inbox_opened(session, org_id=org_id, user_id=user_id)
+        else:
+            routing.record_inbox_closed(session, org_id=org_id, user_id=user_id)
+
+
+def _settle_presence(org_id: int, user_id: int) -> None:
+    with session_scope() as session:
+        routing.settle_presence(session, org_id=org_id, user_id=user_id)
+
+
+# Pending "away" checks; held here so the event loop does not drop them half-way.
+_settling: set[asyncio.Task[None]] = set()
+
+
+async def _away_unless_back(org_id: int, user_id: int) -> None:
+    """After the agent's last inbox closed: away once `AWAY_AFTER` passes without one."""
+    await asyncio.sleep(routing.AWAY_AFTER.total_seconds() + 1)
+    if hub.count(routing.agent_topic(org_id, user_id)) == 0:
+        await run_in_threadpool(_settle_presence, org_id, user_id)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -205,12 +245,15 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 @router.websocket("/inbox/live")
 async def inbox_live(websocket: WebSocket) -> None:
-    org_id = await run_in_threadpool(_socket_agent, websocket.cookies.get(SESSION_COOKIE))
-    if org_id is None or not _same_origin(websocket):
+    found = await run_in_threadpool(_socket_agent, websocket.cookies.get(SESSION_COOKIE))
+    if found is None or not _same_origin(websocket):
         await websocket.close(status.WS_1008_POLICY_VIOLATION, "sign in as an agent")
         return
+    org_id, user_id = found
     await websocket.accept()
-    with hub.subscription(service.inbox_topic(org_id)) as subscription:
+    agent_topic = routing.agent_topic(org_id, user_id)
+    with hub.subscription(service.inbox_topic(org_id), agent_topic) as subscription:
+        await run_in_threadpool(_record_inbox, org_id, user_id, opened=True)
         _announce_presence(org_id)
         forwarder = asyncio.create_task(_forward(websocket, subscription.queue))
         try:
@@ -223,6 +266,11 @@ async def inbox_live(websocket: WebSocket) -> None:
         finally:
             forwarder.cancel()
     _announce_presence(org_id)
+    if hub.count(agent_topic) == 0:  # the agent's last open inbox (another tab may stay)
+        await run_in_threadpool(_record_inbox, org_id, user_id, opened=False)
+        task = asyncio.create_task(_away_unless_back(org_id, user_id))
+        _settling.add(task)
+        task.add_done_callback(_settling.discard)
 
 
 async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, object]]) -> None:

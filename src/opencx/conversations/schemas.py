@@ -371,6 +371,7 @@ class InboxPage(BaseModel):
     """What the agent inbox shows: one queue, and the open conversation with its customer 360."""
 
     view: InboxView
+    team: str | None = Field(default=None, description="only this team's conversations")
     counts: dict[str, int]
     rows: list[InboxRow]
     selected: ConversationDetail | None = None

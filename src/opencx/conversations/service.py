@@ -30,6 +30,7 @@ from opencx.conversations.models import (
     MessageAttachment,
     MessageDirection,
 )
+from opencx.conversations.routing import service as routing
 from opencx.conversations.schemas import (
     PLACEHOLDER,
     AssignIn,
@@ -140,6 +141,11 @@ def _announce(session: Session, conversation: Conversation, change: str, **extra
             **extra,
         },
     )
+
+
+def announce_conversation(session: Session, conversation: Conversation) -> None:
+    """Tell open inboxes, once committed, that the conversation changed (routing assigned it)."""
+    _announce(session, conversation, "conversation")
 
 
 # --- looking conversations up ---------------------------------------------------------------
@@ -471,6 +477,11 @@ def record_inbound_message(
     for attachment in [*_inbound_attachments(data.attachments), *attachments]:
         _store_attachment(session, org_id=org_id, message_id=message.id, attachment=attachment)
     session.flush()
+    if created or reopened:
+        # Last, so the organization's routing lock is held for as short a time as possible.
+        routing.route_conversation(
+            session, org_id=org_id, conversation=conversation, text=data.body
+        )
     _announce(
         session,
         conversation,
@@ -740,12 +751,16 @@ def assign_conversation(
         user = _user(session, org_id=org_id, user_id=data.assignee_id)
         if not user.is_active:
             raise InvalidInput("assignee_id", f"user {user.id} is not active")
+    previous = conversation.assignee_id
     if "assignee_id" in data.model_fields_set:
         conversation.assignee_id = data.assignee_id
     if "team" in data.model_fields_set:
         conversation.team = data.team
     session.flush()
     _announce(session, conversation, "conversation")
+    if previous != conversation.assignee_id:
+        # The previous agent has room again; an unassigned one goes back to its team's queue.
+        routing.release_conversation(session, org_id=org_id, conversation=conversation)
     return ConversationOut.model_validate(conversation)
 
 
@@ -800,6 +815,8 @@ def update_conversation(
         conversation.status = changes.status
     session.flush()
     _announce(session, conversation, "conversation")
+    if resolving:
+        routing.release_conversation(session, org_id=org_id, conversation=conversation, now=now)
     report, error = (
         _invite_after_resolution(session, conversation=conversation, now=now)
         if resolving
@@ -856,6 +873,7 @@ def merge_conversations(
     session.flush()
     _announce(session, survivor, "conversation")
     _announce(session, merged, "conversation")
+    routing.release_conversation(session, org_id=org_id, conversation=merged, now=now)
     return ConversationOut.model_validate(survivor)
 
 
@@ -1010,13 +1028,19 @@ def get_inbox(
     conversation_id: int | None = None,
     limit: int = 50,
     now: datetime | None = None,
+    team: str | None = None,
 ) -> InboxPage:
-    """One queue of the inbox, newest activity first; with a conversation, it and its customer 360."""
+    """One queue of the inbox, newest activity first; with a conversation, it and its customer 360.
+
+    With `team`, only that team's conversations (its queue: view unassigned).
+    """
     waiting = [
         Conversation.org_id == org_id,
         Conversation.merged_into_id.is_(None),
         Conversation.status.in_(_WAITING_STATUSES),
     ]
+    if team is not None:
+        waiting.append(Conversation.team == team)
     counts = {
         v.value: session.scalar(
             select(func.count())
@@ -1056,6 +1080,7 @@ def get_inbox(
         )
     page = InboxPage(
         view=view,
+        team=team,
         counts=counts,
         rows=rows,
         agent_names={u.id: u.name for u in auth.list_users(session, org_id=org_id)},

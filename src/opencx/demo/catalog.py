@@ -55,6 +55,21 @@ DEMO_TEAMS = {
     ),
 }
 
+# Routing of the desk: each team's languages (the leads also take escalated complaints), and
+# the rules sending a conversation by its language; English and anything else go to service-uk.
+DEMO_ROUTING = {
+    "service-nl": ("round_robin", ("nl", "en")),
+    "service-pl": ("least_loaded", ("pl", "en")),
+    "service-uk": ("round_robin", ("en",)),
+}
+DEMO_DEFAULT_TEAM = "service-uk"
+DEMO_LEAD_SKILLS = ("complaint", "escalation")
+# Open conversations at once per channel: agents, and leads (who also coach and review).
+DEMO_CAPACITY = {"email": 10, "chat": 3, "whatsapp": 5, "messenger": 5, "instagram": 5,
+                 "telegram": 5, "voice": 1, "web_form": 10}  # fmt: skip
+DEMO_LEAD_CAPACITY = {"email": 5, "chat": 1, "whatsapp": 2, "messenger": 2, "instagram": 2,
+                      "telegram": 2, "voice": 1, "web_form": 5}  # fmt: skip
+
 COUNTRY_WEIGHTS = {"NL": 40, "BE": 15, "PL": 25, "GB": 20}
 CURRENCY = {"NL": "EUR", "BE": "EUR", "PL": "PLN", "GB": "GBP"}
 # Local price lists derive from the euro price at a fixed rate, rounded the way shops round.

@@ -14,9 +14,22 @@ from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.commerce import service as commerce_service
 from opencx.commerce.schemas import ProductIn
+from opencx.conversations.routing import service as routing_service
+from opencx.conversations.routing.schemas import AgentRoutingIn, RuleIn, TeamIn
 from opencx.customers import service as customers_service
 from opencx.db import session_scope
-from opencx.demo.catalog import DEMO_PASSWORD, DEMO_USERS, ORGANIZATION_NAME, ORGANIZATION_SLUG
+from opencx.demo.catalog import (
+    DEMO_CAPACITY,
+    DEMO_DEFAULT_TEAM,
+    DEMO_LEAD_CAPACITY,
+    DEMO_LEAD_SKILLS,
+    DEMO_PASSWORD,
+    DEMO_ROUTING,
+    DEMO_TEAMS,
+    DEMO_USERS,
+    ORGANIZATION_NAME,
+    ORGANIZATION_SLUG,
+)
 from opencx.demo.feedback import DEMO_SURVEYS, SURVEY_THROTTLE_DAYS, VALID_DAYS
 from opencx.demo.world import DemoWorld
 from opencx.ingestion import ImportReport
@@ -78,6 +91,9 @@ def load_world(
             )  # fmt: skip
         report.org_id = org_id = org.id
         report.rows["users"] = len(DEMO_USERS)
+
+    with phase("routing") as session:
+        report.rows["routing teams"] = _load_routing(session, org_id)
 
     with phase("catalog and touchpoints") as session:
         products = [ProductIn.model_validate(p) for p in world.products]
@@ -144,6 +160,28 @@ def load_world(
         report.rows["survey invitations"] = invited
         report.rows["survey responses"] = answered
     return report
+
+
+def _load_routing(session: Session, org_id: int) -> int:
+    """The service teams with their modes and language rules; agents' languages and capacity."""
+    for name, (mode, languages) in DEMO_ROUTING.items():
+        team = TeamIn(name=name, mode=mode, is_default=name == DEMO_DEFAULT_TEAM)
+        team_id = routing_service.create_team(session, org_id=org_id, data=team).id
+        rule = RuleIn(language=languages[0], team_id=team_id)
+        routing_service.create_rule(session, org_id=org_id, data=rule)
+    user_ids = {u.email: u.id for u in auth_service.list_users(session, org_id=org_id)}
+    for name, agents in DEMO_TEAMS.items():
+        for agent in agents:
+            profile = AgentRoutingIn(
+                languages=list(DEMO_ROUTING[name][1]),
+                skills=list(DEMO_LEAD_SKILLS) if agent.lead else [],
+                capacity=DEMO_LEAD_CAPACITY if agent.lead else DEMO_CAPACITY,
+                teams=[name],
+            )
+            routing_service.update_agent(
+                session, org_id=org_id, user_id=user_ids[agent.email], data=profile
+            )
+    return len(DEMO_ROUTING)
 
 
 def _load_feedback(

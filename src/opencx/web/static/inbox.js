@@ -70,6 +70,11 @@
     if (actions[e.key]) { e.preventDefault(); actions[e.key](); }
   });
 
+  // The presence switcher takes effect when chosen (its button serves without JavaScript).
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "presence-select") e.target.form.requestSubmit();
+  });
+
   // A macro comes back in the customer's language; it goes in at the cursor.
   document.addEventListener("change", function (e) {
     var select = e.target.closest("#macro-select");
