@@ -142,9 +142,11 @@ def main() -> None:
         return query_rows(
             store,
             ("bench.transitions", START, END),
-            lambda: metrics.touchpoint_transitions(events, touchpoints, **period)
-            .order_by([ibis.desc("transitions"), "from_touchpoint_id", "to_touchpoint_id"])
-            .limit(20),
+            lambda: (
+                metrics.touchpoint_transitions(events, touchpoints, **period)
+                .order_by([ibis.desc("transitions"), "from_touchpoint_id", "to_touchpoint_id"])
+                .limit(20)
+            ),
         )
 
     def funnel() -> list[dict[str, Any]]:

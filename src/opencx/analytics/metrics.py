@@ -731,4 +731,5 @@ METRICS: tuple[Metric, ...] = (
         partial(journey_funnels.funnel_step_times, by="device", **_EXAMPLE_FUNNEL),
         ("events", "touchpoints"),
     ),
+    Metric("event_types", journey_funnels.event_types, ("events",)),
 )

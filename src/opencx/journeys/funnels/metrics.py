@@ -511,3 +511,16 @@ def funnel_step_times(
             median_rows=ibis._.middle.sum(),
         )
     )
+
+
+def event_types(
+    events: ir.Table, *, org_id: int, start: date, end: date, limit: int = 100
+) -> ir.Table:
+    """The event types of the period with their events, most frequent first (step choices)."""
+    happened = events.filter(
+        events.org_id == org_id,
+        events.occurred_at >= _analytics()._midnight(start),
+        events.occurred_at < _analytics()._midnight(end),
+    )
+    counted = happened.group_by("type").aggregate(events=ibis._.count())
+    return counted.order_by([ibis.desc("events"), "type"]).limit(limit)

@@ -399,6 +399,18 @@ def compute_paths(
     )
 
 
+def list_event_types(*, org_id: int, start: date, end: date) -> list[str]:
+    """The event types seen in [start, end), most frequent first: a funnel step's choices."""
+    _check_period(start, end)
+    with analytics_connection() as store:
+        rows = query_rows(
+            store,
+            ("journeys.event_types", org_id, start, end),
+            lambda: metrics.event_types(store.table("events"), org_id=org_id, start=start, end=end),
+        )
+    return [row["type"] for row in rows]
+
+
 def _sankey_chain(
     anchor: str, visited: list[str], *, steps: int, after: bool
 ) -> list[tuple[str, str]]:
