@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 SESSION_GAP_SECONDS = 30 * 60
 BREAKDOWNS = ("device", "channel", "country")
 MAX_PATH_STEPS = 5
+NO_GROUP = "\x1f"
 
 
 class FunnelStep(NamedTuple):
@@ -353,41 +354,39 @@ def funnel_conversion(
         by=by,
         where=where,
     )
-    # ClickHouse's windowFunnel as window functions: in time order (steps of one second in
-    # step order), reached_k holds the latest step-1 moment that a chain to step k started
-    # from; a step-k event extends the latest chain at step k-1 if within its window.
-    window = {"group_by": [*VISITOR, "group_key"], "order_by": "seconds", "range": (None, 0)}
-    chained = rows.mutate(
-        reached_1=ibis.ifelse(rows.step_1 == 1, rows.seconds, ibis.null("int64"))
-        .max()
-        .over(**window)
-    )
+    # ClickHouse's windowFunnel with as-of joins. Level k holds the step-k events that extend a
+    # chain, with the moment the chain started. A step-k event extends the latest level-(k-1)
+    # event at or before it (the same second counts: steps of one second go in step order) if
+    # within the window of that chain's start. The latest is the one with the latest start (starts
+    # only grow with time), which is the best chain to extend: windowFunnel keeps the same.
+    # NULL groups join as a sentinel no device, channel or country is named.
+    keyed = rows.mutate(group_key=rows.group_key.fill_null(NO_GROUP))
+    keys = [*VISITOR, "group_key"]
+    level = keyed.filter(keyed.step_1 == 1).select(*keys, at=keyed.seconds, started=keyed.seconds)
+    levels = [level]
     for n in range(2, len(steps) + 1):
-        before = chained[f"reached_{n - 1}"]
-        extends = (
-            (chained[f"step_{n}"] == 1)
-            & before.notnull()
-            & (chained.seconds <= before + window_seconds)
-        )
-        chained = chained.mutate(
-            **{
-                f"reached_{n}": ibis.ifelse(extends, before, ibis.null("int64"))
-                .max()
-                .over(**window)
-            }
-        )
-    level = ibis.literal(0, type="int64")
-    for n in range(1, len(steps) + 1):
-        level = ibis.ifelse(chained[f"reached_{n}"].notnull(), n, level)
-    per_visitor = chained.group_by([*VISITOR, "group_key"]).aggregate(level=level.max())
+        candidates = keyed.filter(keyed[f"step_{n}"] == 1).select(*keys, at=keyed.seconds)
+        before = level.rename(before_at="at")
+        joined = candidates.asof_join(before, on=candidates.at >= before.before_at, predicates=keys)
+        level = joined.filter(
+            joined.started.notnull(), joined.at <= joined.started + window_seconds
+        ).select(*keys, "at", "started")
+        levels.append(level)
     counted = [
-        per_visitor.filter(per_visitor.level >= n)
+        level.group_by(keys)
+        .aggregate()
         .group_by("group_key")
         .aggregate(visitors=ibis._.count())
         .mutate(step=ibis.literal(n, type="int64"))
-        for n in range(1, len(steps) + 1)
+        for n, level in enumerate(levels, start=1)
     ]
-    return ibis.union(*counted).select("group_key", "step", "visitors")
+    every = ibis.union(*counted)
+    # Back to NULL: visitors without a breakdown value (or none asked for).
+    return every.select(
+        group_key=ibis.ifelse(every.group_key == NO_GROUP, ibis.null("string"), every.group_key),
+        step=every.step,
+        visitors=every.visitors,
+    )
 
 
 def funnel_conversion_sql(
