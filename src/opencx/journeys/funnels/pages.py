@@ -15,7 +15,12 @@ from opencx.errors import Conflict, InvalidInput
 from opencx.journeys import service as journeys
 from opencx.journeys.funnels import service
 from opencx.journeys.funnels.metrics import BREAKDOWNS, MAX_PATH_STEPS
-from opencx.journeys.funnels.schemas import FunnelIn, FunnelQuery, JourneyFilter
+from opencx.journeys.funnels.schemas import (
+    FunnelIn,
+    FunnelQuery,
+    JourneyFilter,
+    TransitionsResult,
+)
 from opencx.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -72,10 +77,11 @@ def paths_page(
     )
     transitions = paths = None
     if keys:
-        touchpoint_key = touchpoint_key if touchpoint_key in keys else _busiest(keys)
         transitions = service.compute_transitions(
             db, org_id=current.org_id, start=start, end=end, where=where
         )
+        if touchpoint_key not in keys:
+            touchpoint_key = _busiest(choices["touchpoints"], transitions)
         paths = service.compute_paths(
             db,
             org_id=current.org_id,
@@ -104,9 +110,12 @@ def paths_page(
     )
 
 
-def _busiest(keys: list[str]) -> str:
-    # A product page is where most paths start; else the first touchpoint by key.
-    return next((key for key in keys if "product" in key), keys[0])
+def _busiest(catalog: list[Any], transitions: TransitionsResult) -> str:
+    """Where the most moves start; with none yet, the first touchpoint by key."""
+    if transitions.transitions:
+        busiest = transitions.transitions[0].from_touchpoint_id
+        return next((str(tp.key) for tp in catalog if tp.id == busiest), str(catalog[0].key))
+    return str(catalog[0].key)
 
 
 def _builder(db: DbSession, current: CurrentUser, days: int) -> dict[str, Any]:
