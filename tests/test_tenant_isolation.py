@@ -24,6 +24,8 @@ from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.db import Base
 from opencx.journeys import service as journeys
+from opencx.journeys.funnels import service as funnels
+from opencx.journeys.funnels.schemas import FunnelIn
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
@@ -159,6 +161,14 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
     macro = conversations.create_macro(
         session, org_id=tenant.org_id, data=MacroIn(name=marker, texts={"en": marker})
     )
+    funnel = funnels.create_funnel(
+        session,
+        org_id=tenant.org_id,
+        data=FunnelIn(
+            name=f"{marker} funnel",
+            steps=[{"touchpoint_key": touchpoint.key}, {"event_type": "checkout_started"}],
+        ),
+    )
     session.commit()
     follow_up_id = session.scalar(
         sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
@@ -183,6 +193,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "invitation_id": invitation.id,
         "follow_up_id": follow_up_id,
         "webhook_id": webhook.id,
+        "funnel_id": funnel.id,
     }
 
 
@@ -281,6 +292,19 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         },
         ("POST", "/api/v1/survey-follow-ups/{follow_up_id}/notes"): {"text": "called"},
         ("PUT", "/api/v1/survey-follow-up-settings"): {"due_hours": 24},
+        ("POST", "/api/v1/journeys/funnels/query"): {
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+            "start": (NOW - timedelta(days=30)).date().isoformat(),
+            "end": (NOW + timedelta(days=1)).date().isoformat(),
+        },
+        ("POST", "/api/v1/journeys/funnels"): {
+            "name": "Theirs",
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+        },
+        ("PUT", "/api/v1/journeys/funnels/{funnel_id}"): {
+            "name": "Theirs",
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+        },
         ("POST", "/api/v1/webhooks"): {
             "url": "https://a.example/hooks",
             "event_types": ["survey.response.updated"],

@@ -81,7 +81,10 @@ def test_bad_steps_are_422_naming_the_step_and_change_nothing(
     client: TestClient, tenant: Tenant, shop: Shop
 ) -> None:
     cases = [
-        ([{"event_type": "a"}, {"touchpoint_key": "nowhere"}], ["body", "steps[1]", "touchpoint_key"]),
+        (
+            [{"event_type": "a"}, {"touchpoint_key": "nowhere"}],
+            ["body", "steps[1]", "touchpoint_key"],
+        ),
         ([{"event_type": "a"}, {}], ["body", "steps", 1]),
         ([{"event_type": "a"}], ["body", "steps"]),
         ([{"event_type": "a"}, {"event_type": "a"}], ["body", "steps[1]"]),
