@@ -84,7 +84,7 @@ def monthly_activity(
 
 
 def format_duration(seconds: float | None) -> str:
-    """Seconds as people read them: 45 s, 12 min, 3.5 h, 2.0 days."""
+    """Seconds as people read them: 45 s, 12 min, 3.5 h, 1 day, 2.5 days."""
     if seconds is None:
         return "—"
     if seconds < 60:
@@ -93,7 +93,10 @@ def format_duration(seconds: float | None) -> str:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400:
         return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    days = seconds / 86400
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    return f"{days:.1f} days"
 
 
 templates.env.filters["moment"] = format_moment

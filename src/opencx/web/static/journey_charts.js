@@ -80,7 +80,7 @@
       textStyle: { fontFamily: font },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: spec.groups.length ? { bottom: 0, type: "scroll" } : { show: false },
-      grid: { left: 8, right: 110, top: 8, bottom: spec.groups.length ? 36 : 8, containLabel: true },
+      grid: { left: 16, right: 110, top: 8, bottom: spec.groups.length ? 36 : 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: 200, overflow: "truncate" } },
       series: series,
