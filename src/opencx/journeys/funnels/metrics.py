@@ -280,7 +280,7 @@ def _funnel_rows(
         events, touchpoints, customers, org_id=org_id, start=start, end=end, where=where
     )
     if by == "country":
-        profiles = _analytics().customer_profiles(customers, org_id=org_id)  # type: ignore[arg-type]
+        profiles = _analytics().customer_profiles(customers, org_id=org_id)
         joined = happened.left_join(profiles, happened.customer_id == profiles.profile_id)
         happened = joined.mutate(group_key=joined.country).drop(*profiles.columns)
     else:

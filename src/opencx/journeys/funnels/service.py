@@ -290,7 +290,7 @@ def compute_transitions(
     """The most frequent moves from one touchpoint to another within a session."""
     _check_period(start, end)
     names = {tp.id: tp.name for tp in journeys.list_touchpoints(session, org_id=org_id)}
-    params = {
+    params: dict[str, Any] = {
         "org_id": org_id,
         "start": start,
         "end": end,
@@ -350,7 +350,7 @@ def compute_paths(
     anchor = next((tp for tp in catalog if tp.key == touchpoint_key), None)
     if anchor is None:
         raise InvalidInput("touchpoint_key", f"no touchpoint with key {touchpoint_key!r}")
-    params = {
+    params: dict[str, Any] = {
         "org_id": org_id,
         "start": start,
         "end": end,
