@@ -361,7 +361,8 @@ def funnel_conversion(
     # only grow with time), which is the best chain to extend: windowFunnel keeps the same.
     # NULL groups join as a sentinel no device, channel or country is named.
     keyed = rows.mutate(group_key=rows.group_key.fill_null(NO_GROUP))
-    keys = [*VISITOR, "group_key"]
+    # Without a breakdown every group is NULL: joining on it would only cost.
+    keys = [*VISITOR, "group_key"] if by else list(VISITOR)
     level = keyed.filter(keyed.step_1 == 1).select(*keys, at=keyed.seconds, started=keyed.seconds)
     levels = [level]
     for n in range(2, len(steps) + 1):
@@ -372,15 +373,21 @@ def funnel_conversion(
             joined.started.notnull(), joined.at <= joined.started + window_seconds
         ).select(*keys, "at", "started")
         levels.append(level)
-    counted = [
-        level.group_by(keys)
-        .aggregate()
-        .group_by("group_key")
-        .aggregate(visitors=ibis._.count())
-        .mutate(step=ibis.literal(n, type="int64"))
-        for n, level in enumerate(levels, start=1)
-    ]
-    every = ibis.union(*counted)
+
+    def visitors(level: ir.Table) -> ir.Table:
+        distinct = level.group_by(keys).aggregate()
+        if by:
+            return distinct.group_by("group_key").aggregate(visitors=ibis._.count())
+        # One row even when nobody reached the step; windowFunnel's count has none then.
+        counted = distinct.aggregate(visitors=ibis._.count()).filter(ibis._.visitors > 0)
+        return counted.mutate(group_key=ibis.literal(NO_GROUP))
+
+    every = ibis.union(
+        *(
+            visitors(level).mutate(step=ibis.literal(n, type="int64"))
+            for n, level in enumerate(levels, start=1)
+        )
+    )
     # Back to NULL: visitors without a breakdown value (or none asked for).
     return every.select(
         group_key=ibis.ifelse(every.group_key == NO_GROUP, ibis.null("string"), every.group_key),
