@@ -26,6 +26,8 @@ from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.db import Base
 from opencx.journeys import service as journeys
+from opencx.journeys.funnels import service as funnels
+from opencx.journeys.funnels.schemas import FunnelIn
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
@@ -166,6 +168,14 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         org_id=tenant.org_id, language="en", label=marker, phrases={marker: 1.0}, learned_at=NOW
     )
     session.add(topic)
+    funnel = funnels.create_funnel(
+        session,
+        org_id=tenant.org_id,
+        data=FunnelIn(
+            name=f"{marker} funnel",
+            steps=[{"touchpoint_key": touchpoint.key}, {"event_type": "checkout_started"}],
+        ),
+    )
     session.commit()
     follow_up_id = session.scalar(
         sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
@@ -208,6 +218,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "follow_up_id": follow_up_id,
         "webhook_id": webhook.id,
         "topic_id": topic.id,
+        "funnel_id": funnel.id,
     }
 
 
@@ -314,6 +325,19 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         ("PUT", "/api/v1/routing/teams/{team_id}"): {"name": "renamed", "mode": "least_loaded"},
         ("PUT", "/api/v1/routing/rules"): {"rules": []},
         ("POST", "/api/v1/routing/rules"): {"channel": "chat", "team_id": a_ids["team_id"]},
+        ("POST", "/api/v1/journeys/funnels/query"): {
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+            "start": (NOW - timedelta(days=30)).date().isoformat(),
+            "end": (NOW + timedelta(days=1)).date().isoformat(),
+        },
+        ("POST", "/api/v1/journeys/funnels"): {
+            "name": "Theirs",
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+        },
+        ("PUT", "/api/v1/journeys/funnels/{funnel_id}"): {
+            "name": "Theirs",
+            "steps": [{"event_type": "a"}, {"event_type": "b"}],
+        },
         ("POST", "/api/v1/webhooks"): {
             "url": "https://a.example/hooks",
             "event_types": ["survey.response.updated"],

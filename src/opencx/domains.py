@@ -8,6 +8,8 @@ DOMAINS = (
     "auth",
     "customers",
     "commerce",
+    # Before journeys: /journeys/paths and /journeys/funnels match ahead of its pages.
+    "journeys.funnels",
     "journeys",
     "webhooks",
     # Before surveys: its /surveys/follow-ups pages must match ahead of /surveys/{survey_id}.

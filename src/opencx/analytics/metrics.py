@@ -757,9 +757,24 @@ class Metric:
     name: str
     compute: Callable[..., ir.Table]
     tables: tuple[str, ...]
+    # A per-backend override: same arguments as `compute`, gives ClickHouse SQL (native
+    # functions such as windowFunnel); the parity test holds it to `compute`'s rows on DuckDB.
+    clickhouse_sql: Callable[..., str] | None = None
 
 
 _TEXT_TABLES = ("text_analyses", "survey_responses", "conversation_messages", "conversations")
+# Journey paths and funnels build on the helpers above, so they are imported here, last.
+from opencx.journeys.funnels import metrics as journey_funnels  # noqa: E402
+
+# A funnel of the kinds of steps users build: by event type, by touchpoint and type.
+_EXAMPLE_FUNNEL = {
+    "steps": (
+        journey_funnels.FunnelStep(event_type="page_view"),
+        journey_funnels.FunnelStep(event_type="add_to_cart"),
+        journey_funnels.FunnelStep(touchpoint_key="tp-2", event_type="purchase"),
+    ),
+    "window_seconds": 7 * 86400,
+}
 
 METRICS: tuple[Metric, ...] = (
     Metric(
@@ -860,4 +875,67 @@ METRICS: tuple[Metric, ...] = (
         partial(text_emotions_by_group, by="agent", grain="none", source_kind="survey_answer"),
         _TEXT_TABLES,
     ),
+    # Journey paths and funnels: one entry per way the filters and breakdowns compile.
+    Metric(
+        "touchpoint_transitions",
+        journey_funnels.touchpoint_transitions,
+        ("events", "touchpoints"),
+    ),
+    Metric(
+        "touchpoint_transitions_of_a_segment_on_web",
+        partial(
+            journey_funnels.touchpoint_transitions,
+            where=journey_funnels.EventFilter(segment="vip", channel="web"),
+        ),
+        ("events", "touchpoints", "customers"),
+    ),
+    Metric(
+        "paths_after_touchpoint",
+        partial(journey_funnels.paths_from_touchpoint, touchpoint_key="tp-0", steps=3),
+        ("events", "touchpoints"),
+    ),
+    Metric(
+        "paths_before_touchpoint_of_a_country_on_mobile",
+        partial(
+            journey_funnels.paths_from_touchpoint,
+            touchpoint_key="tp-1",
+            steps=2,
+            direction="before",
+            where=journey_funnels.EventFilter(country="NL", device="mobile"),
+        ),
+        ("events", "touchpoints", "customers"),
+    ),
+    Metric(
+        "funnel_conversion",
+        partial(journey_funnels.funnel_conversion, **_EXAMPLE_FUNNEL),
+        ("events", "touchpoints"),
+        clickhouse_sql=partial(journey_funnels.funnel_conversion_sql, **_EXAMPLE_FUNNEL),
+    ),
+    Metric(
+        "funnel_conversion_by_country",
+        partial(journey_funnels.funnel_conversion, by="country", **_EXAMPLE_FUNNEL),
+        ("events", "touchpoints", "customers"),
+        clickhouse_sql=partial(
+            journey_funnels.funnel_conversion_sql, by="country", **_EXAMPLE_FUNNEL
+        ),
+    ),
+    Metric(
+        "funnel_conversion_by_device",
+        partial(journey_funnels.funnel_conversion, by="device", **_EXAMPLE_FUNNEL),
+        ("events", "touchpoints"),
+        clickhouse_sql=partial(
+            journey_funnels.funnel_conversion_sql, by="device", **_EXAMPLE_FUNNEL
+        ),
+    ),
+    Metric(
+        "funnel_conversion_by_channel_generic",
+        partial(journey_funnels.funnel_conversion, by="channel", **_EXAMPLE_FUNNEL),
+        ("events", "touchpoints"),
+    ),
+    Metric(
+        "funnel_step_times_by_device",
+        partial(journey_funnels.funnel_step_times, by="device", **_EXAMPLE_FUNNEL),
+        ("events", "touchpoints"),
+    ),
+    Metric("event_types", journey_funnels.event_types, ("events",)),
 )

@@ -84,7 +84,24 @@ def monthly_activity(
     }
 
 
+def format_duration(seconds: float | None) -> str:
+    """Seconds as people read them: 45 s, 12 min, 3.5 h, 1 day, 2.5 days."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    days = seconds / 86400
+    if days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    return f"{days:.1f} days"
+
+
 templates.env.filters["moment"] = format_moment
+templates.env.filters["duration"] = format_duration
 templates.env.filters["day"] = format_day
 templates.env.filters["monthly_activity"] = monthly_activity
 
