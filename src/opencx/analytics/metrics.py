@@ -580,6 +580,10 @@ class Metric:
     tables: tuple[str, ...]
 
 
+# Domains' metrics modules use the helpers above, so they are imported here, after them
+# (opencx.journeys.maps imports this module first for the same reason).
+from opencx.journeys.maps.metrics import JOURNEY_METRICS  # noqa: E402
+
 METRICS: tuple[Metric, ...] = (
     Metric(
         "units_sold_per_product_per_week",
@@ -653,4 +657,5 @@ METRICS: tuple[Metric, ...] = (
         partial(response_rate_by_group, by="country", grain="month"),
         ("survey_invitations", "survey_responses", "customers"),
     ),
+    *JOURNEY_METRICS,
 )
