@@ -9,6 +9,7 @@ DOMAINS = (
     "customers",
     "commerce",
     "journeys",
+    "journeys.maps",
     "webhooks",
     # Before surveys: its /surveys/follow-ups pages must match ahead of /surveys/{survey_id}.
     "surveys.follow_ups",
