@@ -329,7 +329,14 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 session_id=rng.choice([f"js-{rng.randrange(60)}", None]),
                 touchpoint_id=rng.choice([*journey_touchpoints, *touchpoints]),
                 type=rng.choice(
-                    ["page_view", "purchase", "complaint", "review", "chat_started", "checkout_error"]
+                    [
+                        "page_view",
+                        "purchase",
+                        "complaint",
+                        "review",
+                        "chat_started",
+                        "checkout_error",
+                    ]
                 ),
                 occurred_at=_moment(rng),
                 device=rng.choice(["mobile", "desktop", "in-store", None]),

@@ -26,7 +26,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Inbox", "/inbox", True),
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
-    ("Journeys", "/journeys", False),
+    ("Journeys", "/journeys", True),
     ("Insights", "/insights", False),
     ("Quality", "/quality", False),
     ("Workforce", "/workforce", False),

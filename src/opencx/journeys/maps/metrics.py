@@ -188,9 +188,7 @@ def _stage_moments(
     return ibis.union(
         seen.select(**moments(seen.customer_id, _stage_rank(seen.stage), seen.occurred_at)),
         placed.select(**moments(placed.customer_id, STAGES.index("purchase"), placed.placed_at)),
-        arrived.select(
-            **moments(arrived.buyer_id, STAGES.index("delivery"), arrived.delivered_at)
-        ),
+        arrived.select(**moments(arrived.buyer_id, STAGES.index("delivery"), arrived.delivered_at)),
         contacted.select(
             **moments(contacted.customer_id, STAGES.index("service"), contacted.created_at)
         ),
@@ -233,7 +231,9 @@ def journey_stages(
     )
     moments = moments.filter(moments.rank >= 0)
     firsts = moments.group_by(["customer_id", "rank"]).aggregate(first_at=moments.moment.min())
-    later = moments.select(next_customer=moments.customer_id, next_rank=moments.rank, at=moments.moment)
+    later = moments.select(
+        next_customer=moments.customer_id, next_rank=moments.rank, at=moments.moment
+    )
     onward = firsts.join(
         later,
         [
@@ -247,7 +247,11 @@ def journey_stages(
     )
     rows = ibis.union(
         firsts.select(
-            "customer_id", rank=_int(firsts.rank), reached=_int(1), converted=_int(0), seconds=_int(0)
+            "customer_id",
+            rank=_int(firsts.rank),
+            reached=_int(1),
+            converted=_int(0),
+            seconds=_int(0),
         ),
         converted.select(
             "customer_id",
@@ -255,7 +259,9 @@ def journey_stages(
             reached=_int(0),
             converted=_int(1),
             seconds=_int(
-                (_whole_seconds(converted.next_at) - _whole_seconds(converted.first_at)).fill_null(0)
+                (_whole_seconds(converted.next_at) - _whole_seconds(converted.first_at)).fill_null(
+                    0
+                )
             ),
         ),
         distinct=False,
@@ -300,9 +306,7 @@ PAIN_COLUMNS = (
 def _pain_part(table: ir.Table, **values: ir.Value | int) -> ir.Table:
     # Every part has the same columns and types, so the parts stack with UNION ALL.
     columns = {name: _int(values.get(name, 0)) for name in PAIN_COLUMNS}
-    return table.select(
-        touchpoint_id=table.touchpoint_id, week_start=table.week_start, **columns
-    )
+    return table.select(touchpoint_id=table.touchpoint_id, week_start=table.week_start, **columns)
 
 
 def pain_points_per_touchpoint_per_week(
@@ -486,7 +490,10 @@ def task_attempts(
         channel=begun.channel,
     )
     steps = happened.select(
-        step_id=happened.id, step_visit=happened.visit, step_at=happened.occurred_at, step_type=happened.type
+        step_id=happened.id,
+        step_visit=happened.visit,
+        step_at=happened.occurred_at,
+        step_type=happened.type,
     ).view()
     inside = attempts.join(
         steps,

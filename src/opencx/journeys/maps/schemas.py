@@ -82,7 +82,9 @@ class PainPoint(BaseModel):
     low_scores: int
     responses: int
     late_customers: int
-    negatives: int = Field(description="complaints + conversations + errors + low reviews/scores + late")
+    negatives: int = Field(
+        description="complaints + conversations + errors + low reviews/scores + late"
+    )
     negative_rate: float
     later_detractor_share: float | None = Field(
         description="of customers answering an NPS survey within 30 days after, the share 0-6"
@@ -142,3 +144,18 @@ class TaskReport(BaseModel):
     by_device: list[TaskFigures]
     by_channel: list[TaskFigures]
     weeks: list[TaskFigures]
+
+
+class MapPage(BaseModel):
+    """The journey map page: the map and the values its filters offer."""
+
+    map: JourneyMap
+    countries: list[str]
+    segments: list[str]
+
+
+class TasksPage(BaseModel):
+    """The tasks page: every task definition and the report of the chosen one."""
+
+    tasks: list[TaskOut]
+    report: TaskReport | None

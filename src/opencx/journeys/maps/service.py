@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import ibis.expr.types as ir
@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from opencx.analytics import metrics as analytics_metrics
 from opencx.analytics.engine import analytics_connection, query_rows
+from opencx.customers import service as customers
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys.maps import metrics
 from opencx.journeys.maps.models import JourneyTask
 from opencx.journeys.maps.schemas import (
     JourneyMap,
+    MapPage,
     PainComment,
     PainPoint,
     PainPointRanking,
@@ -32,6 +34,7 @@ from opencx.journeys.maps.schemas import (
     TaskIn,
     TaskOut,
     TaskReport,
+    TasksPage,
     TouchpointOnMap,
 )
 from opencx.journeys.models import Event
@@ -98,15 +101,15 @@ def compute_journey_map(
             ),
         )
         scores = {
-            kind: _rows(store, (f"journey_{kind}", *key), _scores_by_touchpoint(store, kind, filters))
+            kind: _rows(
+                store, (f"journey_{kind}", *key), _scores_by_touchpoint(store, kind, filters)
+            )
             for kind in ("nps", "csat", "ces")
         }
     return _assemble_map(places, devices, stages, scores, filters)
 
 
-def _scores_by_touchpoint(
-    store: Any, kind: str, filters: dict[str, Any]
-) -> Callable[[], ir.Table]:
+def _scores_by_touchpoint(store: Any, kind: str, filters: dict[str, Any]) -> Callable[[], ir.Table]:
     """The surveys' own NPS/CSAT/CES metric per touchpoint, over the chosen customers' answers."""
     metric = {
         "nps": analytics_metrics.nps_by_group,
@@ -304,7 +307,7 @@ def compute_pain_points(
             later_detractor_share=later,
             impact=impact,
             score=100 * impact / top,
-            weeks=weeks[touchpoint_id],
+            weeks=_every_week(weeks[touchpoint_id], start, end),
             comments=list_pain_comments(
                 session, org_id=org_id, touchpoint_id=touchpoint_id, start=start, end=end
             ),
@@ -316,6 +319,22 @@ def compute_pain_points(
 
 
 _LABELS = ("touchpoint_key", "touchpoint_name", "stage")
+
+
+def _every_week(found: list[PainPointWeek], start: date, end: date) -> list[PainPointWeek]:
+    """The weeks of [start, end) in order, those without evidence as zeros (a trend has no gaps)."""
+    by_week = {week.week_start: week for week in found}
+    monday = start - timedelta(days=start.weekday())
+    weeks = []
+    while monday < end:
+        weeks.append(
+            by_week.get(monday)
+            or PainPointWeek(week_start=monday, customers=0, negatives=0, impact=0.0)
+        )
+        monday += timedelta(weeks=1)
+    return weeks
+
+
 _NEGATIVE_INTENTS = ("complaint",)
 
 
@@ -495,3 +514,34 @@ def compute_task_report(
             for r in sorted(found["weeks"], key=lambda r: r["period_start"])
         ],
     )
+
+
+def get_map_page(
+    session: Session,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    segment: str | None = None,
+    country: str | None = None,
+) -> MapPage:
+    """The journey map with the countries and segments its filters offer."""
+    journey_map = compute_journey_map(
+        org_id=org_id, start=start, end=end, segment=segment, country=country
+    )
+    directory = customers.get_customer_directory(session, org_id=org_id, limit=1)
+    return MapPage(map=journey_map, countries=directory.countries, segments=directory.segments)
+
+
+def get_tasks_page(
+    session: Session, *, org_id: int, task_id: int | None, start: date, end: date
+) -> TasksPage:
+    """Every task definition, and the report of the chosen task (else the first)."""
+    tasks = list_tasks(session, org_id=org_id)
+    chosen = task_id if task_id is not None else (tasks[0].id if tasks else None)
+    report = (
+        compute_task_report(session, org_id=org_id, task_id=chosen, start=start, end=end)
+        if chosen is not None
+        else None
+    )
+    return TasksPage(tasks=[TaskOut.model_validate(t) for t in tasks], report=report)
