@@ -173,9 +173,7 @@ def journey(db_session: Session, tenant: Tenant, other_tenant: Tenant) -> Journe
         db_session,
         org_id=org_id,
         survey_id=survey.id,
-        data=InvitationIn(
-            customer_id=cas, channel="email", touchpoint_id=ids["delivery-updates"]
-        ),
+        data=InvitationIn(customer_id=cas, channel="email", touchpoint_id=ids["delivery-updates"]),
         now=T0 + 7 * day,
     )
     surveys.record_answers(
@@ -192,8 +190,14 @@ def journey(db_session: Session, tenant: Tenant, other_tenant: Tenant) -> Journe
         org_id=other_tenant.org_id,
         items=[
             _event(1, stranger, "checkout", "checkout_start", T0, session_id="x", device="tablet"),
-            _event(2, stranger, "complaints", "complaint", T0 + hour,
-                   properties={"intent": "complaint", "text": "Another tenant's complaint"}),
+            _event(
+                2,
+                stranger,
+                "complaints",
+                "complaint",
+                T0 + hour,
+                properties={"intent": "complaint", "text": "Another tenant's complaint"},
+            ),
         ],  # fmt: skip
     )
     assert other_ids

@@ -63,12 +63,8 @@ def test_touchpoints_show_volume_devices_channel_and_scores(journey: Journey) ->
 
 def test_segment_and_country_filters_keep_their_customers_only(journey: Journey) -> None:
     # when the map is narrowed to VIPs, then to Poland
-    vip = service.compute_journey_map(
-        org_id=journey.org_id, start=START, end=END, segment="vip"
-    )
-    poland = service.compute_journey_map(
-        org_id=journey.org_id, start=START, end=END, country="PL"
-    )
+    vip = service.compute_journey_map(org_id=journey.org_id, start=START, end=END, segment="vip")
+    poland = service.compute_journey_map(org_id=journey.org_id, start=START, end=END, country="PL")
     # then only Cas (vip) or Pia (PL) counts, and the anonymous click drops out
     vip_places = {p.key: p for s in vip.stages for p in s.touchpoints}
     assert vip_places["ad"].events == 1 and vip.stages[2].customers == 1

@@ -96,11 +96,13 @@ def _tasks(
     *,
     task_id: int | None,
     weeks: int,
+    start: date | None = None,
+    end: date | None = None,
     error: str = "",
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    start, end, weeks = _period(weeks, None, None)
+    start, end, weeks = _period(weeks, start, end)
     page = service.get_tasks_page(db, org_id=current.org_id, task_id=task_id, start=start, end=end)
     return render(
         request,
@@ -118,9 +120,15 @@ def _tasks(
 
 @router.get("/journeys/tasks", response_class=HTMLResponse)
 def tasks(
-    request: Request, db: DbSession, current: CurrentUser, task: int | None = None, weeks: int = 12
+    request: Request,
+    db: DbSession,
+    current: CurrentUser,
+    task: int | None = None,
+    weeks: int = 12,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Response:
-    return _tasks(request, db, current, task_id=task, weeks=weeks)
+    return _tasks(request, db, current, task_id=task, weeks=weeks, start=start, end=end)
 
 
 @router.post("/journeys/tasks", response_class=HTMLResponse)
