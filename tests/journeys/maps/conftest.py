@@ -198,7 +198,7 @@ def journey(db_session: Session, tenant: Tenant, other_tenant: Tenant) -> Journe
                 T0 + hour,
                 properties={"intent": "complaint", "text": "Another tenant's complaint"},
             ),
-        ],  # fmt: skip
+        ],
     )
     assert other_ids
     db_session.commit()

@@ -138,7 +138,7 @@ def test_pages_render_and_a_task_is_saved_from_the_form(
             "error_events": "checkout_error",
             "abandon_after_minutes": "60",
             "csrf_token": _csrf(client),
-        },  # fmt: skip
+        },
         follow_redirects=False,
     )
     assert good.status_code == 303, good.text

@@ -83,7 +83,7 @@ def test_pain_points_rank_late_delivery_and_complaints_above_the_rest(
     points = {p.key: p for p in ranking.pain_points}
     # then the delivery touchpoint leads: a late delivery and an NPS of 2, both followed by a
     # detractor answer: impact = reach 1 x rate 1 x (1 + 1) + ... as documented
-    assert [p.key for p in ranking.pain_points][0] == "delivery-updates"
+    assert next(p.key for p in ranking.pain_points) == "delivery-updates"
     delivery = points["delivery-updates"]
     assert (delivery.late_customers, delivery.low_scores, delivery.negatives) == (1, 1, 2)
     assert delivery.later_detractor_share == 1.0
