@@ -120,23 +120,17 @@ def journey_touchpoints(
         _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
         chosen_customers(customers, org_id=org_id, segment=segment, country=country),
     )
-    keys = [
+    # Grouped on ids only, the labels joined to the few result rows: a fraction of the work of
+    # grouping ten million events on six label columns.
+    keys = ["touchpoint_id", *([by] if by else [])]
+    happened = happened.select(
         "touchpoint_id",
-        "touchpoint_key",
-        "touchpoint_name",
-        "stage",
-        "channel",
-        "is_online",
-        *([by] if by else []),
-    ]
-    joined = happened.join(_catalog(touchpoints, org_id=org_id), "touchpoint_id")
-    if by == "device":
-        joined = joined.mutate(device=joined.device.fill_null("none"))
-    per_customer = joined.group_by([*keys, "customer_id"]).aggregate(
-        events=ibis._.count(), sessions_seen=ibis._.session_id.count()
+        "customer_id",
+        "session_id",
+        **({"device": happened.device.fill_null("none")} if by == "device" else {}),
     )
-    per_session = joined.filter(joined.session_id.notnull()).group_by([*keys, "session_id"])
-    sessions = per_session.aggregate(events=ibis._.count())
+    per_customer = happened.group_by([*keys, "customer_id"]).aggregate(events=ibis._.count())
+    per_session = happened.filter(happened.session_id.notnull()).group_by([*keys, "session_id"])
     visits = ibis.union(
         per_customer.select(
             *keys,
@@ -144,12 +138,13 @@ def journey_touchpoints(
             customers=_flag(per_customer.customer_id.notnull()),
             sessions=_int(0),
         ),
-        sessions.select(*keys, events=_int(0), customers=_int(0), sessions=_int(1)),
+        per_session.aggregate().select(*keys, events=_int(0), customers=_int(0), sessions=_int(1)),
         distinct=False,
     )
-    return visits.group_by(keys).aggregate(
+    summed = visits.group_by(keys).aggregate(
         events=visits.events.sum(), customers=visits.customers.sum(), sessions=visits.sessions.sum()
     )
+    return summed.join(_catalog(touchpoints, org_id=org_id), "touchpoint_id")
 
 
 def _stage_moments(

@@ -235,8 +235,7 @@ def _impact(row: dict[str, Any]) -> tuple[float, float, float | None]:
     return max(reach, negatives) * rate * (1 + (later or 0.0)), rate, later
 
 
-def compute_pain_points(
-    session: Session,
+def rank_pain_points(
     *,
     org_id: int,
     start: date,
@@ -244,7 +243,7 @@ def compute_pain_points(
     as_of: datetime | None = None,
     limit: int = 10,
 ) -> PainPointRanking:
-    """Touchpoints ranked by impact in [start, end), each with its weekly trend and examples."""
+    """Touchpoints ranked by impact in [start, end), each with its weekly trend (no comments)."""
     _check_period(start, end)
     as_of = (as_of or datetime.now(UTC)).replace(microsecond=0)
     with analytics_connection() as store:
@@ -308,14 +307,29 @@ def compute_pain_points(
             impact=impact,
             score=100 * impact / top,
             weeks=_every_week(weeks[touchpoint_id], start, end),
-            comments=list_pain_comments(
-                session, org_id=org_id, touchpoint_id=touchpoint_id, start=start, end=end
-            ),
         )
         for (impact, rate, later), touchpoint_id, total in ranked[:limit]
         if impact > 0
     ]
     return PainPointRanking(start=start, end=end, pain_points=pain_points)
+
+
+def compute_pain_points(
+    session: Session,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    as_of: datetime | None = None,
+    limit: int = 10,
+) -> PainPointRanking:
+    """The pain-point ranking with example comments from the operational store for each."""
+    ranking = rank_pain_points(org_id=org_id, start=start, end=end, as_of=as_of, limit=limit)
+    for point in ranking.pain_points:
+        point.comments = list_pain_comments(
+            session, org_id=org_id, touchpoint_id=point.touchpoint_id, start=start, end=end
+        )
+    return ranking
 
 
 _LABELS = ("touchpoint_key", "touchpoint_name", "stage")
