@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from journey_store import DEFAULT_PATH, ORG_ID, STORE_DAYS, STORE_END, build_store  # noqa: E402
+from journey_store import DEFAULT_PATH, ORG_ID, STORE_DAYS, STORE_END, build_store
 
 
 def _timed(label: str, run: Callable[[], object], repeat: int) -> None:
