@@ -46,6 +46,7 @@ def test_a_manager_walks_the_journey_pages_and_defines_a_task(
     # when the country filter is set, the page follows
     page.get_by_label("Country").select_option("PL")
     page.wait_for_url("**country=PL*")
+    assert f"start={START.isoformat()}" in page.url  # the chosen dates stay
     assert page.locator("section.stage").nth(3).get_by_text("No events at this stage").is_visible()
     # when the pain points are opened: the ranking chart, the trend and the customer's words
     page.goto(f"/journeys/pain-points?{PERIOD}")

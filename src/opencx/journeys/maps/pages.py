@@ -21,14 +21,18 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 PERIOD_CHOICES = (4, 12, 26, 52)
 
 
-def _period(weeks: int, start: date | None, end: date | None) -> tuple[date, date, int]:
-    """[start, end): the dates given, else the last `weeks` whole ISO weeks up to today."""
-    weeks = weeks if weeks in PERIOD_CHOICES else 12
-    if start and end:
-        return start, end, weeks
+def _period(weeks: str, start: date | None, end: date | None) -> tuple[date, date, int, str]:
+    """[start, end), the weeks chosen and how the picker names dates given in the address.
+
+    A number of weeks chosen in the picker wins; else the dates given; else the last 12 weeks.
+    The last N weeks are whole ISO weeks up to and including today.
+    """
+    if not (weeks.isdigit() and int(weeks) in PERIOD_CHOICES) and start and end:
+        return start, end, 12, f"{start.isoformat()} to {end.isoformat()}"
+    chosen = int(weeks) if weeks.isdigit() and int(weeks) in PERIOD_CHOICES else 12
     today = utcnow().date()
-    end = today + timedelta(days=1)
-    return today - timedelta(days=today.weekday() + 7 * (weeks - 1)), end, weeks
+    first = today - timedelta(days=today.weekday() + 7 * (chosen - 1))
+    return first, today + timedelta(days=1), chosen, ""
 
 
 @router.get("/journeys", response_class=HTMLResponse)
@@ -41,13 +45,13 @@ def journey_map(
     request: Request,
     db: DbSession,
     current: CurrentUser,
-    weeks: int = 12,
+    weeks: str = "",
     start: date | None = None,
     end: date | None = None,
     segment: str = "",
     country: str = "",
 ) -> Response:
-    start, end, weeks = _period(weeks, start, end)
+    start, end, chosen, custom_period = _period(weeks, start, end)
     page = service.get_map_page(
         db,
         org_id=current.org_id,
@@ -62,8 +66,9 @@ def journey_map(
         current=current,
         page=page,
         journey=page.map,
-        weeks=weeks,
+        weeks=chosen,
         period_choices=PERIOD_CHOICES,
+        custom_period=custom_period,
         filters={"segment": segment, "country": country},
     )
 
@@ -73,19 +78,20 @@ def pain_points(
     request: Request,
     db: DbSession,
     current: CurrentUser,
-    weeks: int = 12,
+    weeks: str = "",
     start: date | None = None,
     end: date | None = None,
 ) -> Response:
-    start, end, weeks = _period(weeks, start, end)
+    start, end, chosen, custom_period = _period(weeks, start, end)
     ranking = service.compute_pain_points(db, org_id=current.org_id, start=start, end=end)
     return render(
         request,
         "journeys/pain_points.html",
         current=current,
         ranking=ranking,
-        weeks=weeks,
+        weeks=chosen,
         period_choices=PERIOD_CHOICES,
+        custom_period=custom_period,
     )
 
 
@@ -95,14 +101,14 @@ def _tasks(
     current: CurrentUser,
     *,
     task_id: int | None,
-    weeks: int,
+    weeks: str,
     start: date | None = None,
     end: date | None = None,
     error: str = "",
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    start, end, weeks = _period(weeks, start, end)
+    start, end, chosen, custom_period = _period(weeks, start, end)
     page = service.get_tasks_page(db, org_id=current.org_id, task_id=task_id, start=start, end=end)
     return render(
         request,
@@ -111,8 +117,9 @@ def _tasks(
         current=current,
         page=page,
         report=page.report,
-        weeks=weeks,
+        weeks=chosen,
         period_choices=PERIOD_CHOICES,
+        custom_period=custom_period,
         error=error,
         form=form or {},
     )
@@ -124,7 +131,7 @@ def tasks(
     db: DbSession,
     current: CurrentUser,
     task: int | None = None,
-    weeks: int = 12,
+    weeks: str = "",
     start: date | None = None,
     end: date | None = None,
 ) -> Response:
@@ -165,10 +172,10 @@ def create_task(
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         message = f"{field}: {first['msg']}"
-        return _tasks(request, db, current, task_id=None, weeks=12, error=message, form=form,
+        return _tasks(request, db, current, task_id=None, weeks="", error=message, form=form,
                       status_code=422)  # fmt: skip
     except InvalidInput as exc:
         db.rollback()
-        return _tasks(request, db, current, task_id=None, weeks=12, error=str(exc), form=form,
+        return _tasks(request, db, current, task_id=None, weeks="", error=str(exc), form=form,
                       status_code=422)  # fmt: skip
     return RedirectResponse(f"/journeys/tasks?task={task.id}", status_code=303)
