@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -549,7 +550,7 @@ def task_attempts(
 
 # The parity test runs each entry on DuckDB and ClickHouse; options that compile differently get
 # an entry each. Task options are an example task over the test data's event types.
-_EXAMPLE_TASK = {
+_EXAMPLE_TASK: dict[str, Any] = {
     "start_event": "page_view",
     "success_event": "purchase",
     "error_events": ("add_to_cart", "checkout_error"),

@@ -69,7 +69,13 @@ def compute_journey_map(
     """Per stage and touchpoint: volume, customers, conversion, drop-off, time, scores, devices."""
     _check_period(start, end)
     segment, country = segment or None, country or None
-    filters = {"org_id": org_id, "start": start, "end": end, "segment": segment, "country": country}
+    filters: dict[str, Any] = {
+        "org_id": org_id,
+        "start": start,
+        "end": end,
+        "segment": segment,
+        "country": country,
+    }
     key = tuple(filters.values())
     with analytics_connection() as store:
         t = store.table
@@ -483,7 +489,7 @@ def compute_task_report(
     """A task's success, error and abandonment rates, time on task and clicks, by group and week."""
     _check_period(start, end)
     task = get_task(session, org_id=org_id, task_id=task_id)
-    definition = {
+    definition: dict[str, Any] = {
         "start_event": task.start_event,
         "success_event": task.success_event,
         "error_events": tuple(task.error_events),
@@ -497,20 +503,24 @@ def compute_task_report(
     }
     found: dict[str, list[dict[str, Any]]] = {}
     with analytics_connection() as store:
+
+        def attempts(by: str | None, grain: str) -> Callable[[], ir.Table]:
+            return lambda: metrics.task_attempts(
+                store.table("events"),
+                store.table("touchpoints"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                by=by,
+                grain=grain,
+                **definition,
+            )
+
         for view, (by, grain) in views.items():
             found[view] = _rows(
                 store,
                 ("task", org_id, start, end, *definition.values(), by, grain),
-                lambda by=by, grain=grain: metrics.task_attempts(
-                    store.table("events"),
-                    store.table("touchpoints"),
-                    org_id=org_id,
-                    start=start,
-                    end=end,
-                    by=by,
-                    grain=grain,
-                    **definition,
-                ),
+                attempts(by, grain),
             )
     return TaskReport(
         task=TaskOut.model_validate(task),
