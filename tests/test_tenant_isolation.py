@@ -28,6 +28,8 @@ from opencx.db import Base
 from opencx.journeys import service as journeys
 from opencx.journeys.funnels import service as funnels
 from opencx.journeys.funnels.schemas import FunnelIn
+from opencx.journeys.maps import service as journey_maps
+from opencx.journeys.maps.schemas import TaskIn
 from opencx.journeys.schemas import TouchpointIn
 from opencx.surveys import service as surveys
 from opencx.surveys.schemas import InvitationIn, SurveyIn
@@ -176,6 +178,11 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
             steps=[{"touchpoint_key": touchpoint.key}, {"event_type": "checkout_started"}],
         ),
     )
+    task = journey_maps.create_task(
+        session,
+        org_id=tenant.org_id,
+        data=TaskIn(name=marker, start_event="checkout_start", success_event="checkout_complete"),
+    )
     session.commit()
     follow_up_id = session.scalar(
         sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
@@ -219,6 +226,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "webhook_id": webhook.id,
         "topic_id": topic.id,
         "funnel_id": funnel.id,
+        "task_id": task.id,
     }
 
 
@@ -240,6 +248,16 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
     when = NOW.isoformat()
     return {
         ("POST", "/api/v1/api-keys"): {"name": "another"},
+        ("POST", "/api/v1/journey-tasks"): {
+            "name": "Checkout",
+            "start_event": "checkout_start",
+            "success_event": "checkout_complete",
+        },
+        ("PUT", "/api/v1/journey-tasks/{task_id}"): {
+            "name": "Renamed",
+            "start_event": "checkout_start",
+            "success_event": "checkout_complete",
+        },
         ("POST", "/api/v1/customers"): {
             "first_name": "Anna",
             "identities": [{"kind": "email", "value": "anna@a.example"}],

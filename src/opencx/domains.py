@@ -11,6 +11,7 @@ DOMAINS = (
     # Before journeys: /journeys/paths and /journeys/funnels match ahead of its pages.
     "journeys.funnels",
     "journeys",
+    "journeys.maps",
     "webhooks",
     # Before surveys: its /surveys/follow-ups pages must match ahead of /surveys/{survey_id}.
     "surveys.follow_ups",

@@ -371,6 +371,54 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                     device=device,
                     properties="{}",
                 )
+        # Journeys: contacts with and without a complaint intent, reviews, error events and
+        # task steps in sessions, at every stage, some of customers whose delivery ran late.
+        journey_touchpoints = [
+            add(
+                "touchpoints",
+                org_id,
+                key=f"journey-{stage}",
+                name=f"Journey {stage}",
+                stage=stage,
+                channel=rng.choice(["web", "app", "store"]),
+                is_online=rng.random() < 0.7,
+                department="service",
+            )
+            for stage in ("awareness", "consideration", "purchase", "delivery", "use", "loyalty")
+        ]
+        buyers = [row["customer_id"] for row in rows["orders"] if row["org_id"] == org_id]
+        for n in range(600):
+            add(
+                "events",
+                org_id,
+                event_id=f"j-{org_id}-{n}",
+                customer_id=rng.choice([*buyers[:40], None]),
+                anonymous_id=rng.choice([f"anon-{rng.randrange(30)}", None]),
+                session_id=rng.choice([f"js-{rng.randrange(60)}", None]),
+                touchpoint_id=rng.choice([*journey_touchpoints, *touchpoints]),
+                type=rng.choice(
+                    [
+                        "page_view",
+                        "purchase",
+                        "complaint",
+                        "review",
+                        "chat_started",
+                        "checkout_error",
+                    ]
+                ),
+                occurred_at=_moment(rng),
+                device=rng.choice(["mobile", "desktop", "in-store", None]),
+                properties=rng.choice(
+                    [
+                        '{"intent": "complaint"}',
+                        '{"intent":"question"}',
+                        '{"rating": 1, "text": "late"}',
+                        '{"rating":5}',
+                        '{"rating": 12}',
+                        None,
+                    ]
+                ),
+            )
     return rows
 
 

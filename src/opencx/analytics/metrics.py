@@ -775,6 +775,9 @@ _EXAMPLE_FUNNEL = {
     ),
     "window_seconds": 7 * 86400,
 }
+# Domains' metrics modules use the helpers above, so they are imported here, after them
+# (opencx.journeys.maps imports this module first for the same reason).
+from opencx.journeys.maps.metrics import JOURNEY_METRICS  # noqa: E402
 
 METRICS: tuple[Metric, ...] = (
     Metric(
@@ -938,4 +941,5 @@ METRICS: tuple[Metric, ...] = (
         ("events", "touchpoints"),
     ),
     Metric("event_types", journey_funnels.event_types, ("events",)),
+    *JOURNEY_METRICS,
 )

@@ -34,12 +34,21 @@ from opencx.demo.feedback import DEMO_SURVEYS, SURVEY_THROTTLE_DAYS, VALID_DAYS
 from opencx.demo.world import DemoWorld
 from opencx.ingestion import ImportReport
 from opencx.journeys import service as journeys_service
+from opencx.journeys.maps import service as journey_maps_service
+from opencx.journeys.maps.schemas import TaskIn
 from opencx.journeys.schemas import TouchpointIn
 from opencx.settings import get_settings
 from opencx.surveys import service as surveys_service
 from opencx.surveys.schemas import InvitationImport, SurveyIn
 
 ORDER_BATCH = 5_000
+CHECKOUT_TASK = TaskIn(
+    name="Checkout",
+    start_event="checkout_start",
+    success_event="checkout_complete",
+    error_events=["checkout_error", "payment_failed"],
+    abandon_after_seconds=3600,
+)
 
 
 class DemoLoadError(Exception):
@@ -105,6 +114,9 @@ def load_world(
         touchpoint_ids = {t.key: t.id for t in stored_touchpoints}
         report.rows["products"] = len(products)
         report.rows["touchpoints"] = len(touchpoints)
+        # The shop's checkout as a UX task (see docs/journeys.md): from the first step to the
+        # order, abandoned when not done within an hour.
+        journey_maps_service.create_task(session, org_id=org_id, data=CHECKOUT_TASK)
 
     with phase("customers") as session:
         imported = customers_service.import_customers(

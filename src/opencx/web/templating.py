@@ -27,7 +27,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
     ("How customers feel", "/feedback/feelings", True),
-    ("Journeys", "/journeys", False),
+    ("Journeys", "/journeys", True),
     ("Insights", "/insights", True),
     ("Quality", "/quality", False),
     ("Workforce", "/workforce", False),
