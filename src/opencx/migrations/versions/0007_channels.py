@@ -1,6 +1,6 @@
 """channels: per-organization channel settings, voice calls
 
-Revision ID: 0007_channels
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 03:50:22.991946
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import opencx.db
 
-revision = "0007_channels"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """text analytics: the eight emotions as columns of text_analyses, for the analytics store
 
-Revision ID: 0007_textmetrics
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_textmetrics"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """journeys: saved funnels
 
-Revision ID: 0007_journeyengine
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 03:56:48.255856
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import opencx.db
 
-revision = "0007_journeyengine"
-down_revision = "0006"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """journeys: UX task definitions
 
-Revision ID: 0007_journeymap
-Revises: 0006
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import opencx.db
 
-revision = "0007_journeymap"
-down_revision = "0006"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """routing: agents (languages, skills, capacity, presence), teams, rules, queues
 
-Revision ID: 0007_routing
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 03:51:57.599509
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import opencx.db
 
-revision = "0007_routing"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

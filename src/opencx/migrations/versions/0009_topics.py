@@ -1,7 +1,7 @@
 """text topics: topic vocabularies per organization, topics, topics of analysed texts
 
-Revision ID: 0007_topics
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import opencx.db
 
-revision = "0007_topics"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
