@@ -335,6 +335,8 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
             )
         # Journeys: visits of a few events minutes apart, half without a session id (split
         # by the 30-minute gap, some gaps just over it), at the org's touchpoints and a web one.
+        # (its own random stream: blocks added above it do not change its rows)
+        rng = random.Random(7001 + org_id)
         journey_touchpoints = [
             *touchpoints,
             add(
@@ -373,6 +375,8 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                 )
         # Journeys: contacts with and without a complaint intent, reviews, error events and
         # task steps in sessions, at every stage, some of customers whose delivery ran late.
+        # (its own random stream: blocks added above it do not change its rows)
+        rng = random.Random(7002 + org_id)
         journey_touchpoints = [
             add(
                 "touchpoints",
