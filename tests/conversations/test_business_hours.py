@@ -76,7 +76,9 @@ def test_a_period_past_midnight_counts_into_the_next_day() -> None:
 
 def test_a_holiday_closes_the_night_that_opens_on_it() -> None:
     # given the night of 24 December is a holiday night
-    hours = OpeningHours(NIGHT_SHIFT.time_zone, NIGHT_SHIFT.periods, frozenset({date(2026, 12, 24)}))
+    hours = OpeningHours(
+        NIGHT_SHIFT.time_zone, NIGHT_SHIFT.periods, frozenset({date(2026, 12, 24)})
+    )
     # then 23:00 on the 24th is closed and 00:30 on the 25th too (that night opened on the 24th)
     assert not is_open(local(2026, 12, 24, 23, 0), hours)
     assert not is_open(local(2026, 12, 25, 0, 30), hours)

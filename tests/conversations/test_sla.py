@@ -175,9 +175,7 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock(
         db_session, org_id=org, conversation_id=conversation_id, data=ReplyIn(body="Hoi"), now=T0
     )
     db_session.commit()
-    assert _clocks(db_session, tenant, conversation_id).resolution_due_at == T0 + timedelta(
-        hours=4
-    )
+    assert _clocks(db_session, tenant, conversation_id).resolution_due_at == T0 + timedelta(hours=4)
     # when it waits on the customer from 10:00 UTC (one hour used) until the next day 09:00
     service.update_conversation(
         db_session,
@@ -310,7 +308,9 @@ def test_a_merged_conversation_loses_its_clocks_and_tenants_are_apart(
     assert sla.get_conversation_sla(db_session, org_id=org, conversation_id=duplicate) is None
     other = make_tenant(db_session, "other-sla")
     db_session.commit()
-    assert sla.get_conversation_sla(db_session, org_id=other.org_id, conversation_id=survivor) is None
+    assert (
+        sla.get_conversation_sla(db_session, org_id=other.org_id, conversation_id=survivor) is None
+    )
     # and a breach check of one organization leaves the other's alone
     report = tasks.check_slas(now=T0 + timedelta(days=30))
     assert report.first_response_breached == 1

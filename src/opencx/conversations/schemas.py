@@ -514,7 +514,10 @@ class SlaAttainmentRow(BaseModel):
     """Targets met and breached per week (of the conversation's start) and group."""
 
     week_start: date
-    group: str | None
+    group: str | None = Field(
+        description="channel, team name or agent user id; None: no team/agent"
+    )
+    conversations: int
     first_response_decided: int
     first_response_met: int
     first_response_attainment: float | None
