@@ -249,8 +249,9 @@ def test_the_breaching_view_lists_conversations_past_or_near_due_soonest_first(
     # then the chat (due first) and the WhatsApp conversation are listed, with their badges
     rows = re.findall(r'<a href="/inbox/(\d+)\?view=breaching"', page.text)
     assert rows == [str(chat), str(whatsapp)]
-    assert "first response overdue 8 min" in page.text
-    assert re.search(r"first response due in [23] min", page.text)
+    # (the page reads the real clock, so a slow run may show a minute or two more)
+    assert re.search(r"first response overdue (8|9|10|11) min", page.text)
+    assert re.search(r"first response due in [0123] min", page.text)
     assert re.search(r'Breaching <span class="count">2</span>', page.text)
     # and the email shows its countdown in the other queues
     assert re.search(r"first response due in (6 h 59|7 h 0) min", client.get("/inbox").text)
