@@ -7,8 +7,8 @@ import binascii
 import enum
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
