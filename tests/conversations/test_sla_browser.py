@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from opencx.conversations import service, sla
+from opencx.analytics.sync import sync_to_analytics
+from opencx.conversations import service, sla, tasks
 from opencx.conversations.schemas import InboundMessageIn, SlaPolicyIn
 from opencx.db import utcnow
 from tests.conftest import Tenant
@@ -92,3 +93,10 @@ def test_the_breaching_queue_shows_overdue_and_near_due_conversations_live(
     table = agent.locator("#business-hours")
     assert "Service PL" in table.inner_text() and "2026-12-24" in table.inner_text()
     agent.screenshot(path=screenshots / "sla-settings.png", full_page=True)
+    # and once the breaches are marked and synced, the team lead sees attainment per channel
+    tasks.check_slas()
+    sync_to_analytics()
+    agent.goto("/sla/attainment?by=channel")
+    attainment = agent.locator("#sla-attainment").inner_text()
+    assert "chat" in attainment and "0% (0 of 2)" in attainment
+    agent.screenshot(path=screenshots / "sla-attainment.png", full_page=True)
