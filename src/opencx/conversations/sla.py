@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from opencx.conversations.business_hours import (
@@ -624,27 +624,60 @@ def check_sla_breaches(
         if row.first_response_met_at is None and conversation.first_response_at is not None:
             sync_conversation_sla(session, conversation=conversation, at=now)
             report.first_responses_recorded += 1
+    session.flush()
+    for row, _ in found:
         for target in ("first_response", "resolution"):
             due: datetime | None = getattr(row, f"{target}_due_at")
             warn: datetime | None = getattr(row, f"{target}_warn_at")
-            running = (
-                row.first_response_met_at is None
-                if target == "first_response"
-                else row.resolution_met_at is None and row.resolution_running_since is not None
-            )
-            if not running or due is None:
+            if due is None or not _still_running(row, target):
                 continue
             if due <= now and getattr(row, f"{target}_breached_at") is None:
-                setattr(row, f"{target}_breached_at", due)
-                setattr(row, f"{target}_warned_at", getattr(row, f"{target}_warned_at") or now)
-                if target == "first_response":
-                    report.first_response_breached += 1
-                else:
-                    report.resolution_breached += 1
-                report.events.append(_event(row, "breached", target, due))
-            elif warn is not None and warn <= now and getattr(row, f"{target}_warned_at") is None:
-                setattr(row, f"{target}_warned_at", now)
+                values = {f"{target}_breached_at": due}
+                if getattr(row, f"{target}_warned_at") is None:
+                    values[f"{target}_warned_at"] = now
+                if _mark(session, row, target, "breached", values):
+                    if target == "first_response":
+                        report.first_response_breached += 1
+                    else:
+                        report.resolution_breached += 1
+                    report.events.append(_event(row, "breached", target, due))
+            elif (
+                warn is not None
+                and warn <= now
+                and getattr(row, f"{target}_warned_at") is None
+                and _mark(session, row, target, "warned", {f"{target}_warned_at": now})
+            ):
                 report.warned += 1
                 report.events.append(_event(row, "warning", target, due))
-    session.flush()
+        session.expire(row)
     return report
+
+
+def _still_running(row: ConversationSla, target: str) -> bool:
+    if target == "first_response":
+        return row.first_response_met_at is None
+    return row.resolution_met_at is None and row.resolution_running_since is not None
+
+
+def _mark(
+    session: Session, row: ConversationSla, target: str, mark: str, values: dict[str, datetime]
+) -> bool:
+    """Set a breach or warning only while the target still runs unmarked, as committed now.
+
+    A conditional UPDATE: a reply or resolution committed since the row was read wins (the
+    update finds nothing), and two checks at once mark it once.
+    """
+    conditions = [
+        ConversationSla.id == row.id,
+        getattr(ConversationSla, f"{target}_met_at").is_(None),
+        getattr(ConversationSla, f"{target}_{mark}_at").is_(None),
+    ]
+    if target == "resolution":
+        conditions.append(ConversationSla.resolution_running_since.is_not(None))
+    result = session.execute(
+        update(ConversationSla)
+        .where(*conditions)
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
