@@ -61,6 +61,7 @@ def test_the_breaching_queue_shows_overdue_and_near_due_conversations_live(
     _write(db_session, tenant, "telegram", "777", minutes_ago=5)  # hours left
     # when an agent opens the breaching queue
     agent = signed_in_page(browser, live_server, tenant.admin_email, DESKTOP)
+    agent.clock.install()  # time flows as usual until the test moves it forward
     agent.goto("/inbox?view=breaching")
     agent.wait_for_function("window.opencxInbox && window.opencxInbox.readyState === 1")
     rows = agent.locator(".conversation-row")
@@ -75,6 +76,15 @@ def test_the_breaching_queue_shows_overdue_and_near_due_conversations_live(
     agent.locator(".conversation-row").nth(2).wait_for(timeout=10_000)
     assert agent.evaluate("window.stillTheSamePage") is True
     assert agent.locator(".conversation-row").nth(0).locator(".sla-breached").count() == 1
+    # and five minutes later, with no event, the WhatsApp countdown has turned overdue
+    whatsapp = agent.locator(".conversation-row", has_text="(whatsapp)").locator(".sla")
+    assert "due in" in whatsapp.inner_text()
+    agent.clock.fast_forward("05:00")
+    agent.wait_for_function(
+        "document.querySelector('.conversation-row .sla-breached[data-sla-target]') &&"
+        " [...document.querySelectorAll('.sla')].every(b => b.textContent.includes('overdue'))"
+    )
+    assert "sla-breached" in (whatsapp.get_attribute("class") or "")
     # and opening a conversation shows its badge beside status and priority
     rows.nth(0).click()
     agent.wait_for_url("**/inbox/*")
