@@ -81,6 +81,8 @@ def settings_env(
     monkeypatch.setenv("OPENCX_SURVEY_DISPATCH_SECONDS", "0")
     # Tests send due webhook deliveries themselves, with a controlled clock.
     monkeypatch.setenv("OPENCX_WEBHOOK_DELIVERY_SECONDS", "0")
+    # Tests check SLAs themselves, with a controlled clock.
+    monkeypatch.setenv("OPENCX_SLA_CHECK_SECONDS", "0")
     monkeypatch.setenv("OPENCX_TEXT_ENRICHMENT_SECONDS", "0")
     monkeypatch.setenv("OPENCX_TEXT_LEARNING_HOURS", "0")
     reset_caches()

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from opencx.commerce import service as commerce
 from opencx.commerce.schemas import OrderIn, ProductIn
 from opencx.conversations import service as conversations
+from opencx.conversations import sla
 from opencx.conversations.routing import service as routing
 from opencx.conversations.routing.schemas import AgentRoutingIn, RuleIn, TeamIn
-from opencx.conversations.schemas import InboundMessageIn, MacroIn
+from opencx.conversations.schemas import BusinessHoursIn, InboundMessageIn, MacroIn, SlaPolicyIn
 from opencx.customers import service as customers
 from opencx.customers.schemas import CustomerIn
 from opencx.db import Base
@@ -183,6 +184,22 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         org_id=tenant.org_id,
         data=TaskIn(name=marker, start_event="checkout_start", success_event="checkout_complete"),
     )
+    policy = sla.set_sla_policy(
+        session,
+        org_id=tenant.org_id,
+        data=SlaPolicyIn(team=marker, channel="email", priority="normal", first_response_minutes=9),
+    )
+    sla.set_business_hours(
+        session,
+        org_id=tenant.org_id,
+        data=BusinessHoursIn.model_validate(
+            {
+                "team": marker,
+                "time_zone": "UTC",
+                "periods": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}],
+            }
+        ),
+    )
     session.commit()
     follow_up_id = session.scalar(
         sa.text("SELECT id FROM survey_follow_ups WHERE org_id = :org"), {"org": tenant.org_id}
@@ -221,6 +238,7 @@ def _arrange(session: Session, tenant: Tenant, marker: str) -> dict[str, int]:
         "conversation_id": inbound.conversation.id,
         "attachment_id": inbound.message.attachments[0].id,
         "macro_id": macro.id,
+        "policy_id": policy.id,
         "invitation_id": invitation.id,
         "follow_up_id": follow_up_id,
         "webhook_id": webhook.id,
@@ -355,6 +373,11 @@ def _bodies(b_ids: dict[str, int], a_ids: dict[str, int]) -> dict[tuple[str, str
         ("PUT", "/api/v1/journeys/funnels/{funnel_id}"): {
             "name": "Theirs",
             "steps": [{"event_type": "a"}, {"event_type": "b"}],
+        },
+        ("PUT", "/api/v1/sla/policies"): {"channel": "chat", "priority": "high"},
+        ("PUT", "/api/v1/sla/business-hours"): {
+            "time_zone": "UTC",
+            "periods": [{"weekday": 0, "opens": "08:00", "closes": "16:00"}],
         },
         ("POST", "/api/v1/webhooks"): {
             "url": "https://a.example/hooks",

@@ -18,6 +18,7 @@ from opencx.analytics.engine import AnalyticsUnavailable
 from opencx.analytics.tasks import sync_periodically
 from opencx.auth import service as auth_service
 from opencx.auth.deps import SESSION_COOKIE, LoginRequired, SignedIn
+from opencx.conversations.tasks import check_slas_periodically
 from opencx.db import session_scope
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
@@ -111,6 +112,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             target=deliver_periodically,
             kwargs={"interval_seconds": webhook_interval, "stop": stop},
             name="opencx-webhook-delivery",
+            daemon=True,
+        ).start()
+    if sla_interval := get_settings().sla_check_seconds:
+        threading.Thread(
+            target=check_slas_periodically,
+            kwargs={"interval_seconds": sla_interval, "stop": stop},
+            name="opencx-sla-check",
             daemon=True,
         ).start()
     if (text := get_settings()).text_enrichment_seconds or text.text_learning_hours:

@@ -51,6 +51,8 @@ channels_app = typer.Typer(help="Service-desk channels.", no_args_is_help=True)
 email_app = typer.Typer(help="The email channel (IMAP in, SMTP out).", no_args_is_help=True)
 channels_app.add_typer(email_app, name="email")
 app.add_typer(channels_app, name="channels")
+sla_app = typer.Typer(help="Service-desk SLAs: breach detection.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organization slug")]
 
@@ -227,6 +229,22 @@ def webhooks_deliver(
     typer.echo(
         f"{report.attempted} attempted: {report.delivered} delivered, "
         f"{report.retrying} to retry, {report.failed} failed"
+    )
+
+
+@sla_app.command("check")
+def sla_check(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many per organization")] = 1000,
+) -> None:
+    """Mark SLA breaches and warnings that are due, once each (for cron; the server does it too)."""
+    from opencx.conversations.tasks import check_slas
+
+    load_domains()
+    report = check_slas(limit=limit)
+    typer.echo(
+        f"{report.first_response_breached} first responses breached, "
+        f"{report.resolution_breached} resolutions breached, {report.warned} about to breach, "
+        f"{report.first_responses_recorded} first responses taken over"
     )
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     webhook_delivery_seconds: int = Field(
         default=30, ge=0, description="How often the server retries due webhooks; 0 = never"
     )
+    sla_check_seconds: int = Field(
+        default=60, ge=0, description="How often the server marks SLA breaches; 0 = never"
+    )
     text_enrichment_seconds: int = Field(
         default=30, ge=0, description="How often the server analyses new texts; 0 = never"
     )

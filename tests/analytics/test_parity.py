@@ -423,6 +423,35 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                     ]
                 ),
             )
+        # SLA clocks of this organization's conversations (and one pointing at another's).
+        for conversation in [c for c in rows["conversations"] if c["org_id"] == org_id]:
+            started_at = conversation["created_at"]
+            first_due = started_at + timedelta(minutes=rng.choice([2, 30, 480]))
+            first_met = conversation["first_response_at"]
+            resolution_due = first_due + timedelta(hours=rng.choice([4, 8, 24]))
+            resolution_met = conversation["resolved_at"]
+            add(
+                "conversation_slas",
+                org_id,
+                conversation_id=conversation["id"] if rng.random() < 0.98 else 1,
+                policy_id=rng.choice([None, 1]),
+                business_hours=rng.random() < 0.7,
+                started_at=started_at,
+                first_response_target_minutes=rng.choice([None, 30, 30, 30]),
+                first_response_due_at=first_due,
+                first_response_met_at=first_met,
+                first_response_breached_at=(
+                    first_due if first_met is None or first_met > first_due else None
+                )
+                if rng.random() < 0.8
+                else None,
+                resolution_target_minutes=rng.choice([None, 480, 480]),
+                resolution_due_at=resolution_due,
+                resolution_met_at=resolution_met,
+                resolution_breached_at=resolution_due
+                if resolution_met is not None and resolution_met > resolution_due
+                else None,
+            )
     return rows
 
 

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from opencx.analytics.tables import MOMENT
+from opencx.conversations.sla_metrics import sla_attainment_per_week
 from opencx.text import EMOTIONS
 
 
@@ -942,4 +943,20 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("event_types", journey_funnels.event_types, ("events",)),
     *JOURNEY_METRICS,
+    # Service desk SLAs: targets met in time per channel, team and agent.
+    Metric(
+        "sla_attainment_per_channel_per_week",
+        partial(sla_attainment_per_week, by="channel"),
+        ("conversation_slas", "conversations"),
+    ),
+    Metric(
+        "sla_attainment_per_team_per_week",
+        partial(sla_attainment_per_week, by="team"),
+        ("conversation_slas", "conversations"),
+    ),
+    Metric(
+        "sla_attainment_per_agent_per_week",
+        partial(sla_attainment_per_week, by="agent_id"),
+        ("conversation_slas", "conversations"),
+    ),
 )

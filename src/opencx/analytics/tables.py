@@ -22,7 +22,7 @@ from opencx.commerce.models import (
     Payment,
     Product,
 )
-from opencx.conversations.models import Conversation, Message
+from opencx.conversations.models import Conversation, ConversationSla, Message
 from opencx.customers.models import ConsentRecord, Customer
 from opencx.journeys.models import Event, Touchpoint
 from opencx.surveys.follow_ups.models import SurveyFollowUp
@@ -259,6 +259,24 @@ ANALYTICS_TABLES: tuple[AnalyticsTable, ...] = (
             **dict.fromkeys(EMOTIONS, dt.float64),
             "status": TEXT,
             "analyzed_at": MOMENT,
+        },
+    ),
+    # SLA clocks: targets and the moments they were due, met or breached; ids, no words.
+    _table(
+        ConversationSla,
+        {
+            "conversation_id": REF,
+            "policy_id": REF,
+            "business_hours": dt.boolean,
+            "started_at": MOMENT,
+            "first_response_target_minutes": dt.int64,
+            "first_response_due_at": MOMENT,
+            "first_response_met_at": MOMENT,
+            "first_response_breached_at": MOMENT,
+            "resolution_target_minutes": dt.int64,
+            "resolution_due_at": MOMENT,
+            "resolution_met_at": MOMENT,
+            "resolution_breached_at": MOMENT,
         },
     ),
 )

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 
 from opencx.auth.deps import ApiPrincipal, DbSession
-from opencx.conversations import service
+from opencx.auth.models import Role
+from opencx.auth.schemas import Principal
+from opencx.conversations import service, sla, sla_metrics
 from opencx.conversations.models import ConversationChannel, ConversationStatus
 from opencx.conversations.schemas import (
     AssignIn,
+    BusinessHoursIn,
+    BusinessHoursOut,
     ConversationChange,
     ConversationDetail,
     ConversationOut,
     ConversationPage,
     ConversationPatch,
+    ConversationSlaOut,
     InboundMessageIn,
     InboundResult,
     MacroIn,
@@ -27,8 +33,12 @@ from opencx.conversations.schemas import (
     NoteIn,
     RenderedMacro,
     ReplyIn,
+    SlaAttainmentRow,
+    SlaPolicyIn,
+    SlaPolicyOut,
 )
 from opencx.db import RowId, RowOffset
+from opencx.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
@@ -216,3 +226,94 @@ def render_macro(
         conversation_id=body.conversation_id,
         agent_id=body.agent_id or principal.user_id,
     )
+
+
+# --- SLAs -------------------------------------------------------------------------------------
+
+MANAGED: dict[int | str, dict[str, Any]] = {403: {"description": "for managers and admins"}}
+
+
+def _managing(principal: Principal) -> None:
+    if principal.role not in (Role.admin, Role.manager):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "SLA settings are for managers and admins")
+
+
+@router.get("/conversations/{conversation_id}/sla", response_model=ConversationSlaOut)
+def read_conversation_sla(
+    conversation_id: RowId, principal: ApiPrincipal, db: DbSession
+) -> ConversationSlaOut:
+    """The conversation's SLA clocks: targets, due moments, met and breached."""
+    found = sla.get_conversation_sla(db, org_id=principal.org_id, conversation_id=conversation_id)
+    if found is None:
+        raise NotFound("SLA of conversation", conversation_id)
+    return found
+
+
+@router.get("/sla/policies", response_model=list[SlaPolicyOut])
+def list_sla_policies(
+    principal: ApiPrincipal,
+    db: DbSession,
+    effective: bool = False,
+    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> list[SlaPolicyOut]:
+    """Stored policies; with `effective=true`, every channel and priority as a conversation
+    (of `team`) gets it, built-in defaults included (`id` null)."""
+    if effective:
+        return sla.list_effective_policies(db, org_id=principal.org_id, team=team)
+    return sla.list_sla_policies(db, org_id=principal.org_id)
+
+
+@router.put("/sla/policies", response_model=SlaPolicyOut, responses=MANAGED)
+def set_sla_policy(body: SlaPolicyIn, principal: ApiPrincipal, db: DbSession) -> SlaPolicyOut:
+    """Set the targets of a channel and priority (for one team or all); open clocks follow."""
+    _managing(principal)
+    return sla.set_sla_policy(db, org_id=principal.org_id, data=body)
+
+
+@router.delete(
+    "/sla/policies/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGED
+)
+def delete_sla_policy(policy_id: RowId, principal: ApiPrincipal, db: DbSession) -> Response:
+    """Remove a policy: the organization's or the built-in one applies again."""
+    _managing(principal)
+    sla.delete_sla_policy(db, org_id=principal.org_id, policy_id=policy_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sla/business-hours", response_model=list[BusinessHoursOut])
+def list_business_hours(principal: ApiPrincipal, db: DbSession) -> list[BusinessHoursOut]:
+    """The default hours (team null) first, then each team's own."""
+    return sla.list_business_hours(db, org_id=principal.org_id)
+
+
+@router.put("/sla/business-hours", response_model=BusinessHoursOut, responses=MANAGED)
+def set_business_hours(
+    body: BusinessHoursIn, principal: ApiPrincipal, db: DbSession
+) -> BusinessHoursOut:
+    """Set a team's (team null: the default) opening hours and holidays; open clocks follow."""
+    _managing(principal)
+    return sla.set_business_hours(db, org_id=principal.org_id, data=body)
+
+
+@router.delete("/sla/business-hours", status_code=status.HTTP_204_NO_CONTENT, responses=MANAGED)
+def delete_business_hours(
+    principal: ApiPrincipal,
+    db: DbSession,
+    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> Response:
+    """Remove a team's hours (it uses the default again) or, without team, the default."""
+    _managing(principal)
+    sla.delete_business_hours(db, org_id=principal.org_id, team=team)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sla/attainment", response_model=list[SlaAttainmentRow])
+def read_sla_attainment(
+    principal: ApiPrincipal,
+    start: date,
+    end: date,
+    by: Literal["channel", "team", "agent"] = "channel",
+) -> list[SlaAttainmentRow]:
+    """Targets met in time per week of the clock start [start, end) and channel, team or agent
+    (from the analytics store: as fresh as its last sync)."""
+    return sla_metrics.compute_sla_attainment(org_id=principal.org_id, start=start, end=end, by=by)

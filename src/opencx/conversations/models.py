@@ -148,3 +148,79 @@ class Macro(OrgRecord, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BusinessHours(OrgRecord, Base):
+    """When a team works (or, with team "", the organization by default): for SLA clocks."""
+
+    __tablename__ = "business_hours"
+    __table_args__ = (UniqueConstraint("org_id", "team", name="uq_business_hours_team"),)
+
+    # "" is the organization's default; a team without its own hours uses it.
+    team: Mapped[str] = mapped_column(String(100), default="")
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # [{"weekday": 0-6 (Monday 0), "opens": "09:00", "closes": "17:00"}]; closes <= opens: overnight.
+    periods: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates, local
+
+
+class SlaPolicy(OrgRecord, Base):
+    """Targets for conversations of one channel and priority (of one team, or "" for all)."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (
+        UniqueConstraint("org_id", "team", "channel", "priority", name="uq_sla_policy_scope"),
+    )
+
+    team: Mapped[str] = mapped_column(String(100), default="")
+    channel: Mapped[ConversationChannel] = mapped_column(
+        Enum(ConversationChannel, native_enum=False, length=20)
+    )
+    priority: Mapped[ConversationPriority] = mapped_column(
+        Enum(ConversationPriority, native_enum=False, length=20)
+    )
+    # None: no target of that kind.
+    first_response_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    business_hours: Mapped[bool] = mapped_column(default=True)  # else calendar time
+    warning_percent: Mapped[int] = mapped_column(Integer, default=20)
+
+
+class ConversationSla(OrgRecord, Base):
+    """A conversation's SLA clocks: its targets, due moments, and when each was met or breached.
+
+    The resolution clock runs from `resolution_running_since` and stops while the conversation
+    waits on the customer (pending): the open time used so far is `resolution_elapsed_seconds`.
+    """
+
+    __tablename__ = "conversation_slas"
+    __table_args__ = (
+        UniqueConstraint("org_id", "conversation_id", name="uq_conversation_sla_conversation"),
+        Index("ix_conversation_slas_org_first_response_due", "org_id", "first_response_due_at"),
+        Index("ix_conversation_slas_org_resolution_due", "org_id", "resolution_due_at"),
+    )
+
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    # None: the built-in default targets applied.
+    policy_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("sla_policies.id", ondelete="SET NULL"), default=None
+    )
+    business_hours: Mapped[bool] = mapped_column(default=True)
+    warning_percent: Mapped[int] = mapped_column(Integer, default=20)
+    started_at: Mapped[datetime]
+    first_response_target_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_warn_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_met_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_warned_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_target_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    resolution_running_since: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_elapsed_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_met_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,8 +8,9 @@ an open socket also counts the agent as online for the web chat.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
-from urllib.parse import urlsplit
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 from fastapi import (
     APIRouter,
@@ -22,16 +23,25 @@ from fastapi import (
     status,
 )
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from opencx.auth import service as auth
 from opencx.auth.deps import SESSION_COOKIE, CsrfChecked, CurrentUser, DbSession, SignedIn
 from opencx.auth.models import Role
-from opencx.conversations import service
+from opencx.conversations import service, sla, sla_metrics
 from opencx.conversations.models import ConversationStatus
 from opencx.conversations.routing import service as routing
-from opencx.conversations.schemas import AssignIn, ConversationPatch, InboxView, NoteIn, ReplyIn
-from opencx.db import session_scope
+from opencx.conversations.schemas import (
+    AssignIn,
+    BusinessHoursIn,
+    ConversationPatch,
+    InboxView,
+    NoteIn,
+    ReplyIn,
+    SlaPolicyIn,
+)
+from opencx.db import session_scope, utcnow
 from opencx.errors import InvalidInput
 from opencx.live import hub
 from opencx.textanalytics import service as textanalytics
@@ -281,3 +291,126 @@ async def _forward(websocket: WebSocket, queue: asyncio.Queue[dict[str, object]]
 def _announce_presence(org_id: int) -> None:
     online = service.count_agents_online(org_id)
     hub.publish(service.presence_topic(org_id), {"type": "presence", "agents_online": online > 0})
+
+
+# --- SLA settings and attainment (managers and admins) --------------------------------------
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _manager(current: SignedIn) -> SignedIn:
+    if current.user.role not in (Role.admin, Role.manager):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "SLAs are managed by managers and admins")
+    return current
+
+
+def require_manager(current: CurrentUser) -> SignedIn:
+    return _manager(current)
+
+
+def require_manager_form(current: CsrfChecked) -> SignedIn:
+    return _manager(current)
+
+
+Manager = Annotated[SignedIn, Depends(require_manager)]
+ManagerForm = Annotated[SignedIn, Depends(require_manager_form)]
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+def _parsed(model: type[Schema], data: dict[str, Any]) -> Schema:
+    """A form as a schema; the first error is a 422 naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidInput(".".join(str(p) for p in error["loc"]) or "form", error["msg"]) from exc
+
+
+@router.get("/settings/sla", response_class=HTMLResponse)
+def sla_settings(
+    request: Request, db: DbSession, manager: Manager, team: str | None = None
+) -> Response:
+    return render(
+        request,
+        "inbox/sla_settings.html",
+        current=manager,
+        team=team or None,
+        hours=sla.list_business_hours(db, org_id=manager.org_id),
+        policies=sla.list_effective_policies(db, org_id=manager.org_id, team=team or None),
+        weekdays=WEEKDAYS,
+    )
+
+
+@router.post("/settings/sla/policies")
+def save_sla_policy(db: DbSession, manager: ManagerForm, form: FormFields) -> Response:
+    data: dict[str, Any] = {k: v for k, v in form.items() if k != "csrf_token" and v.strip()}
+    data["business_hours"] = form.get("business_hours") == "on"
+    policy = _parsed(SlaPolicyIn, data)
+    sla.set_sla_policy(db, org_id=manager.org_id, data=policy)
+    query = f"?team={quote(policy.team)}" if policy.team else ""
+    return RedirectResponse(f"/settings/sla{query}", status_code=303)
+
+
+@router.post("/settings/sla/policies/{policy_id}/delete")
+def remove_sla_policy(policy_id: int, db: DbSession, manager: ManagerForm) -> Response:
+    sla.delete_sla_policy(db, org_id=manager.org_id, policy_id=policy_id)
+    return RedirectResponse("/settings/sla", status_code=303)
+
+
+@router.post("/settings/sla/hours")
+def save_business_hours(db: DbSession, manager: ManagerForm, form: FormFields) -> Response:
+    periods = []
+    for day in range(7):
+        opens, closes = str(form.get(f"opens_{day}", "")), str(form.get(f"closes_{day}", ""))
+        if bool(opens) != bool(closes):
+            raise InvalidInput(f"closes_{day}", f"{WEEKDAYS[day]}: give both times, or neither")
+        if opens:
+            periods.append({"weekday": day, "opens": opens, "closes": closes})
+    hours = _parsed(
+        BusinessHoursIn,
+        {
+            "team": str(form.get("team", "")).strip() or None,
+            "time_zone": str(form.get("time_zone", "")).strip(),
+            "periods": periods,
+            "holidays": str(form.get("holidays", "")).split(),
+        },
+    )
+    sla.set_business_hours(db, org_id=manager.org_id, data=hours)
+    return RedirectResponse("/settings/sla", status_code=303)
+
+
+@router.post("/settings/sla/hours/delete")
+def remove_business_hours(
+    db: DbSession, manager: ManagerForm, team: Annotated[str, Form()] = ""
+) -> Response:
+    sla.delete_business_hours(db, org_id=manager.org_id, team=team or None)
+    return RedirectResponse("/settings/sla", status_code=303)
+
+
+@router.get("/sla/attainment", response_class=HTMLResponse)
+def sla_attainment(
+    request: Request, db: DbSession, manager: Manager, by: str = "channel", weeks: int = 8
+) -> Response:
+    """SLA attainment per week and channel, team or agent, for team leads."""
+    if not 1 <= weeks <= 52:
+        raise InvalidInput("weeks", "from 1 to 52")
+    end = utcnow().date() + timedelta(days=1)
+    rows = sla_metrics.compute_sla_attainment(
+        org_id=manager.org_id, start=end - timedelta(weeks=weeks), end=end, by=by
+    )
+    return render(
+        request,
+        "inbox/sla_attainment.html",
+        current=manager,
+        by=by,
+        weeks=weeks,
+        rows=rows,
+        agent_names={str(u.id): u.name for u in auth.list_users(db, org_id=manager.org_id)},
+    )

@@ -7,8 +7,10 @@ import binascii
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -353,6 +355,7 @@ class InboxView(enum.StrEnum):
     team = "team"  # assigned to a colleague or a team
     unassigned = "unassigned"
     open = "open"
+    breaching = "breaching"  # an SLA target breached or about to be, soonest due first
 
 
 class InboxRow(BaseModel):
@@ -365,6 +368,7 @@ class InboxRow(BaseModel):
     waiting_since: datetime | None = Field(
         description="when the customer's unanswered message came; None when it is the desk's turn"
     )
+    sla: SlaBadge | None = None
 
 
 class InboxPage(BaseModel):
@@ -375,7 +379,156 @@ class InboxPage(BaseModel):
     counts: dict[str, int]
     rows: list[InboxRow]
     selected: ConversationDetail | None = None
+    selected_sla: SlaBadge | None = None
     customer: Customer360 | None = None
     macros: list[MacroOut] = Field(default_factory=list)
     agent_names: dict[int, str] = Field(default_factory=dict)
     now: datetime
+
+
+# --- SLA policies, business hours and conversation SLA clocks ------------------------------
+
+SLA_MAX_MINUTES = 366 * 24 * 60
+
+
+@lru_cache(maxsize=1)
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _time_zone(name: str) -> str:
+    # Only names of the IANA database: a key is a path inside it, so never open anything else.
+    if name not in _known_time_zones():
+        raise PydanticCustomError(
+            "time_zone", "unknown time zone {name} (an IANA name: Europe/Amsterdam)", {"name": name}
+        )
+    return name
+
+
+class OpeningPeriodIn(BaseModel):
+    """Open on `weekday` (0 Monday ... 6 Sunday) from `opens` to `closes` (local, HH:MM).
+
+    `closes` at or before `opens` runs past midnight; 00:00-00:00 is the whole day.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: int = Field(ge=0, le=6)
+    opens: time
+    closes: time
+
+
+class BusinessHoursIn(BaseModel):
+    """A team's working hours (team null: the organization's default) and holidays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: TeamName | None = None
+    time_zone: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
+    periods: list[OpeningPeriodIn] = Field(min_length=1, max_length=50)
+    holidays: list[date] = Field(default_factory=list, max_length=500)
+
+    @field_validator("holidays")
+    @classmethod
+    def _sorted_once(cls, holidays: list[date]) -> list[date]:
+        return sorted(set(holidays))
+
+
+class BusinessHoursOut(BaseModel):
+    team: str | None
+    time_zone: str
+    periods: list[OpeningPeriodIn]
+    holidays: list[date]
+    configured: bool = Field(description="false: the built-in default (no row stored)")
+
+
+class SlaPolicyIn(BaseModel):
+    """Targets for one channel and priority, for every team (team null) or one team."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: TeamName | None = None
+    channel: ConversationChannel
+    priority: ConversationPriority
+    first_response_minutes: int | None = Field(default=None, ge=1, le=SLA_MAX_MINUTES)
+    resolution_minutes: int | None = Field(default=None, ge=1, le=SLA_MAX_MINUTES)
+    business_hours: bool = Field(default=True, description="count open time only; else calendar")
+    warning_percent: int = Field(
+        default=20, ge=1, le=90, description="about to breach when this share of the target is left"
+    )
+
+
+class SlaPolicyOut(BaseModel):
+    """A policy in force: stored (`id`) or the built-in default (`id` null)."""
+
+    id: int | None
+    team: str | None
+    channel: ConversationChannel
+    priority: ConversationPriority
+    first_response_minutes: int | None
+    resolution_minutes: int | None
+    business_hours: bool
+    warning_percent: int
+
+
+class SlaState(enum.StrEnum):
+    """Where a conversation's nearest SLA target stands."""
+
+    ok = "ok"
+    warning = "warning"  # about to breach
+    breached = "breached"
+    paused = "paused"  # waiting on the customer: the resolution clock stands still
+    met = "met"  # every target met (or none left running)
+
+
+class ConversationSlaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    conversation_id: int
+    policy_id: int | None
+    business_hours: bool
+    warning_percent: int
+    started_at: datetime
+    first_response_target_minutes: int | None
+    first_response_due_at: datetime | None
+    first_response_met_at: datetime | None
+    first_response_breached_at: datetime | None
+    resolution_target_minutes: int | None
+    resolution_due_at: datetime | None
+    resolution_met_at: datetime | None
+    resolution_breached_at: datetime | None
+    resolution_elapsed_seconds: int
+
+
+class SlaBadge(BaseModel):
+    """What the inbox shows beside a conversation: the nearest target and its state."""
+
+    state: SlaState
+    target: str | None = Field(description="first_response or resolution; None when met")
+    due_at: datetime | None
+
+
+class SlaCheckReport(BaseModel):
+    """What one breach check found: breaches and warnings marked now (each only once)."""
+
+    first_response_breached: int = 0
+    resolution_breached: int = 0
+    warned: int = 0
+    first_responses_recorded: int = 0
+    events: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
+
+
+class SlaAttainmentRow(BaseModel):
+    """Targets met and breached per week (of the conversation's start) and group."""
+
+    week_start: date
+    group: str | None = Field(
+        description="channel, team name or agent user id; None: no team/agent"
+    )
+    conversations: int
+    first_response_decided: int
+    first_response_met: int
+    first_response_attainment: float | None
+    resolution_decided: int
+    resolution_met: int
+    resolution_attainment: float | None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from opencx.auth import service as auth
 from opencx.auth.models import User
+from opencx.conversations import sla
 from opencx.conversations.models import (
     AuthorKind,
     Conversation,
@@ -445,7 +446,7 @@ def record_inbound_message(
         return redelivered
     customer_id, customer_created = _customer_for(session, org_id=org_id, data=data)
     threaded = _thread_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
-    created = reopened = False
+    created = reopened = resumed = False
     if threaded is None or threaded.status is ConversationStatus.closed:
         conversation = _new_conversation(session, org_id=org_id, data=data, customer_id=customer_id)
         created = True
@@ -458,6 +459,7 @@ def record_inbound_message(
             reopened = True
         elif conversation.status is ConversationStatus.pending:
             conversation.status = ConversationStatus.open
+            resumed = True
     conversation.last_message_at = max(conversation.last_message_at, data.received_at)
     message = Message(
         org_id=org_id,
@@ -482,6 +484,9 @@ def record_inbound_message(
         routing.route_conversation(
             session, org_id=org_id, conversation=conversation, text=data.body
         )
+    if created or reopened or resumed:
+        # After routing: the team it chose may have its own policy and hours.
+        sla.sync_conversation_sla(session, conversation=conversation, at=data.received_at)
     _announce(
         session,
         conversation,
@@ -695,10 +700,13 @@ def reply_to_conversation(
         except DeliveryFailed as exc:
             message.delivery_error = str(exc)[:500]
     session.add(message)
-    if conversation.first_response_at is None:
+    first_response = conversation.first_response_at is None
+    if first_response:
         conversation.first_response_at = now
     conversation.last_message_at = max(conversation.last_message_at, now)
     session.flush()
+    if first_response:
+        sla.sync_conversation_sla(session, conversation=conversation, at=now)
     out = _message_out(session, message)
     _announce(session, conversation, "message", message_id=message.id, direction="outbound")
     if conversation.channel is ConversationChannel.chat and address and not message.delivery_error:
@@ -754,8 +762,10 @@ def assign_conversation(
     previous = conversation.assignee_id
     if "assignee_id" in data.model_fields_set:
         conversation.assignee_id = data.assignee_id
-    if "team" in data.model_fields_set:
+    if "team" in data.model_fields_set and conversation.team != data.team:
         conversation.team = data.team
+        # Another team may have its own policy and hours: the clocks follow.
+        sla.sync_conversation_sla(session, conversation=conversation, at=utcnow())
     session.flush()
     _announce(session, conversation, "conversation")
     if previous != conversation.assignee_id:
@@ -814,6 +824,7 @@ def update_conversation(
             conversation.reopened_count += 1
         conversation.status = changes.status
     session.flush()
+    sla.sync_conversation_sla(session, conversation=conversation, at=now)
     _announce(session, conversation, "conversation")
     if resolving:
         routing.release_conversation(session, org_id=org_id, conversation=conversation, now=now)
@@ -871,6 +882,8 @@ def merge_conversations(
             )
         )
     session.flush()
+    for conversation in (survivor, merged):
+        sla.sync_conversation_sla(session, conversation=conversation, at=now)
     _announce(session, survivor, "conversation")
     _announce(session, merged, "conversation")
     routing.release_conversation(session, org_id=org_id, conversation=merged, now=now)
@@ -965,7 +978,11 @@ def render_macro(
 _WAITING_STATUSES = (ConversationStatus.open, ConversationStatus.pending)
 
 
-def _view_condition(view: InboxView, user_id: int) -> ColumnElement[bool]:
+def _view_condition(
+    view: InboxView, *, org_id: int, user_id: int, now: datetime
+) -> ColumnElement[bool]:
+    if view is InboxView.breaching:
+        return sla.breaching_condition(org_id=org_id, now=now)
     if view is InboxView.mine:
         return Conversation.assignee_id == user_id
     if view is InboxView.team:
@@ -1033,7 +1050,10 @@ def get_inbox(
     """One queue of the inbox, newest activity first; with a conversation, it and its customer 360.
 
     With `team`, only that team's conversations (its queue: view unassigned).
+    The breaching queue lists conversations whose SLA target is breached or about to be,
+    soonest due first; every row carries its SLA badge.
     """
+    now = now or utcnow()
     waiting = [
         Conversation.org_id == org_id,
         Conversation.merged_into_id.is_(None),
@@ -1045,18 +1065,24 @@ def get_inbox(
         v.value: session.scalar(
             select(func.count())
             .select_from(Conversation)
-            .where(*waiting, _view_condition(v, user_id))
+            .where(*waiting, _view_condition(v, org_id=org_id, user_id=user_id, now=now))
         )
         or 0
         for v in InboxView
     }
+    order = [Conversation.last_message_at.desc(), Conversation.id.desc()]
+    if view is InboxView.breaching:
+        order.insert(0, sla.soonest_due_order(org_id=org_id))
     conversations = list(
         session.scalars(
             select(Conversation)
-            .where(*waiting, _view_condition(view, user_id))
-            .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+            .where(*waiting, _view_condition(view, org_id=org_id, user_id=user_id, now=now))
+            .order_by(*order)
             .limit(limit)
         )
+    )
+    badges = sla.list_sla_badges(
+        session, org_id=org_id, conversation_ids=[c.id for c in conversations], now=now
     )
     last = _last_messages(session, org_id=org_id, conversation_ids=[c.id for c in conversations])
     names: dict[int, str] = {}
@@ -1076,6 +1102,7 @@ def get_inbox(
                 last_message=" ".join(message.body.split())[:140] if message else "",
                 last_direction=message.direction if message else None,
                 waiting_since=message.sent_at if inbound and message else None,
+                sla=badges.get(conversation.id),
             )
         )
     page = InboxPage(
@@ -1084,7 +1111,7 @@ def get_inbox(
         counts=counts,
         rows=rows,
         agent_names={u.id: u.name for u in auth.list_users(session, org_id=org_id)},
-        now=now or utcnow(),
+        now=now,
     )
     if conversation_id is not None:
         page.selected = get_conversation_detail(
@@ -1094,6 +1121,9 @@ def get_inbox(
             session, org_id=org_id, customer_id=page.selected.customer_id
         )
         page.macros = list_macros(session, org_id=org_id)
+        page.selected_sla = sla.list_sla_badges(
+            session, org_id=org_id, conversation_ids=[conversation_id], now=now
+        ).get(conversation_id)
     return page
 
 

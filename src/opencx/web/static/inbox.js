@@ -38,6 +38,27 @@
   }
   connect();
 
+  // SLA countdowns tick between live events: "due in 4 min" becomes "overdue 1 min" on time.
+  function span(minutes) {
+    if (minutes < 60) return minutes + " min";
+    if (minutes < 2880) return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    return Math.floor(minutes / 1440) + " d";
+  }
+  setInterval(function () {
+    document.querySelectorAll("[data-sla-due]").forEach(function (badge) {
+      var seconds = (Date.parse(badge.dataset.slaDue) - Date.now()) / 1000;
+      var minutes = Math.floor(Math.abs(seconds) / 60);
+      var target = badge.dataset.slaTarget;
+      if (seconds <= 0) {
+        badge.classList.remove("sla-ok", "sla-warning");
+        badge.classList.add("sla-breached");
+        badge.textContent = target + " overdue " + span(minutes);
+      } else {
+        badge.textContent = target + " due in " + span(minutes);
+      }
+    });
+  }, 30000);
+
   function rows() { return Array.prototype.slice.call(document.querySelectorAll(".conversation-row")); }
   function move(step) {
     var all = rows();
