@@ -54,6 +54,7 @@ class Desk:
     ada_id: int
     bo_id: int
     whatsapp_customer_id: int
+    lead_email: str
 
 
 def _write(
@@ -138,6 +139,14 @@ def desk(db_session: Session, tenant: Tenant) -> Desk:
             password=PASSWORD,
         ).id
         for name in ("Ada", "Bo")
+    )
+    lead = auth.create_user(
+        db_session,
+        org_id=org,
+        email="mia@acme.example",
+        name="Mia",
+        role=Role.manager,
+        password=PASSWORD,
     )
     nl, pl = "service-nl", "service-pl"
     plan = [
@@ -230,7 +239,9 @@ def desk(db_session: Session, tenant: Tenant) -> Desk:
     )
     db_session.commit()
     sync_to_analytics()
-    return Desk(org_id=org, ada_id=ada, bo_id=bo, whatsapp_customer_id=customer_id)
+    return Desk(
+        org_id=org, ada_id=ada, bo_id=bo, whatsapp_customer_id=customer_id, lead_email=lead.email
+    )
 
 
 def _measures(session: Session, desk: Desk, by: str, grain: str = "none") -> dict:  # type: ignore[type-arg]

@@ -26,6 +26,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Inbox", "/inbox", True),
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
+    ("Desk report", "/service-desk/report", True),
     ("Journeys", "/journeys", False),
     ("Insights", "/insights", False),
     ("Quality", "/quality", False),
