@@ -611,7 +611,7 @@ def conversation_starts(
     )
 
 
-def _repeated_contacts(started: ir.Table, *, org_id: int) -> ir.Table:
+def _repeated_contacts(started: ir.Table) -> ir.Table:
     """Ids of resolved conversations followed by another of the same customer on the same topic.
 
     "Another": a conversation started after this one began and at most REPEAT_CONTACT_DAYS
@@ -681,7 +681,7 @@ def conversation_measures(
     """
     keys = ["group_key", "period_start"]
     started = conversation_starts(conversations, conversation_messages, org_id=org_id)
-    repeated = _repeated_contacts(started, org_id=org_id)
+    repeated = _repeated_contacts(started)
     period = started.filter(
         started.started_at >= _midnight(start), started.started_at < _midnight(end)
     )

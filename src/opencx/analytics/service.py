@@ -869,13 +869,15 @@ def get_service_desk_report(
 ) -> ServiceDeskReport:
     """The desk over the last `weeks` ISO weeks up to today: in total, per group, and per week."""
     _, start, end, mondays = _feedback_periods(today, weeks)
-    period = {"org_id": org_id, "start": start, "end": end}
-    totals = compute_service_desk_measures(session, by="all", grain="none", **period)
-    groups = compute_service_desk_measures(session, by=by, grain="none", **period)
-    weekly = {
-        row.period_start: row
-        for row in compute_service_desk_measures(session, by="all", grain="week", **period)
-    }
+
+    def measured(by: str, grain: str) -> list[ServiceDeskMeasures]:
+        return compute_service_desk_measures(
+            session, org_id=org_id, by=by, grain=grain, start=start, end=end
+        )
+
+    totals = measured("all", "none")
+    groups = measured(by, "none")
+    weekly = {row.period_start: row for row in measured("all", "week")}
     return ServiceDeskReport(
         by=by,  # type: ignore[arg-type]  # checked by compute_service_desk_measures
         start=start,

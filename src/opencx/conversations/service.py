@@ -1283,6 +1283,7 @@ def import_conversations(
                 }
             )
     if messages:
-        session.execute(insert(Message), messages)
+        # Core executemany: one statement for all messages (the ORM would send one per row).
+        session.connection().execute(insert(Message.__table__), messages)
     session.flush()
     return ids
