@@ -61,5 +61,6 @@ def test_the_report_fits_a_phone(
     page.wait_for_selector("#chart-fcr canvas")
     assert page.locator("#desk-groups tbody tr").count() == 3
     page.screenshot(path=screenshots / "service-desk-report-phone.png", full_page=True)
+    page.locator("#desk-groups").screenshot(path=screenshots / "service-desk-groups-phone.png")
     # then nothing scrolls sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
