@@ -17,6 +17,8 @@ from opencx.analytics.schemas import (
     NpsWeek,
     PeriodGrain,
     ResponseRateWeek,
+    ServiceDeskDimension,
+    ServiceDeskMeasures,
     SurveyDimension,
     SurveyMetricName,
     SurveyScore,
@@ -212,4 +214,20 @@ def read_text_emotions(
         end=end,
         grain=grain,
         source_kind=source_kind,
+    )
+
+
+@router.get("/service-desk-measures", response_model=list[ServiceDeskMeasures])
+def read_service_desk_measures(
+    principal: ApiPrincipal,
+    db: DbSession,
+    by: ServiceDeskDimension,
+    start: Start,
+    end: End,
+    grain: PeriodGrain = "week",
+) -> list[ServiceDeskMeasures]:
+    """First response and resolution times (median, p90), first-contact resolution, reopen rate
+    and human vs bot responses per channel, team or agent and week, month or whole period."""
+    return service.compute_service_desk_measures(
+        db, org_id=principal.org_id, by=by, grain=grain, start=start, end=end
     )

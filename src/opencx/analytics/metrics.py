@@ -751,6 +751,217 @@ def text_emotions_by_group(
     )
 
 
+# --- service desk ---------------------------------------------------------------------------
+
+SERVICE_DESK_DIMENSIONS = ("channel", "team", "agent", "all")
+# The conversation's column behind each dimension; "all" is one group for the whole desk.
+_CONVERSATION_COLUMNS = {"channel": "channel", "team": "team", "agent": "assignee_id"}
+REPEAT_CONTACT_DAYS = 7
+
+
+def _desk_group(table: ir.Table, by: str) -> ir.Value:
+    if by == "all":
+        return ibis.literal("all", type="string")
+    if by not in _CONVERSATION_COLUMNS:
+        raise ValueError(f"by must be one of {SERVICE_DESK_DIMENSIONS}, got {by!r}")
+    return table[_CONVERSATION_COLUMNS[by]]
+
+
+def conversation_starts(
+    conversations: ir.Table, conversation_messages: ir.Table, *, org_id: int
+) -> ir.Table:
+    """The organization's conversations (merged ones left out) with `started_at`.
+
+    A conversation starts with the customer's first message (the first inbound `sent_at`; a
+    conversation without one starts when it was created). A merged conversation's messages
+    moved to its survivor, so the survivor starts with the earliest of them.
+    """
+    inbound = conversation_messages.filter(
+        conversation_messages.org_id == org_id, conversation_messages.direction == "inbound"
+    )
+    first = inbound.group_by(first_of=inbound.conversation_id.cast("int64")).aggregate(
+        first_inbound_at=inbound.sent_at.min()
+    )
+    own = conversations.filter(
+        conversations.org_id == org_id, conversations.merged_into_id.isnull()
+    )
+    joined = own.left_join(first, own.id == first.first_of)
+    return joined.mutate(started_at=joined.first_inbound_at.coalesce(joined.created_at)).drop(
+        "first_of", "first_inbound_at"
+    )
+
+
+def _repeated_contacts(started: ir.Table) -> ir.Table:
+    """Ids of resolved conversations followed by another of the same customer on the same topic.
+
+    "Another": a conversation started after this one began and at most REPEAT_CONTACT_DAYS
+    after it was (last) resolved. "Same topic": the two share a tag, or either has no tags
+    (then the topic is unknown and the later contact is counted against the earlier one).
+    Equality joins only, so every engine runs them; the time window is a filter after the join.
+    """
+    window = ibis.interval(days=REPEAT_CONTACT_DAYS)
+    earlier = started.filter(started.resolved_at.notnull()).select(
+        a_id=started.id,
+        a_customer=started.customer_id,
+        a_started=started.started_at,
+        a_deadline=started.resolved_at + window,
+        a_tags=started.tags,
+    )
+    later = started.select(
+        b_id=started.id,
+        b_customer=started.customer_id,
+        b_started=started.started_at,
+        b_tags=started.tags,
+    )
+
+    def within(pairs: ir.Table) -> ir.Table:
+        return pairs.filter(
+            pairs.a_id != pairs.b_id,
+            pairs.b_started > pairs.a_started,
+            pairs.b_started <= pairs.a_deadline,
+        ).select(repeated_id=pairs.a_id)
+
+    a_tagged = earlier.select(
+        "a_id", "a_customer", "a_started", "a_deadline", a_tag=earlier.a_tags.unnest()
+    )
+    b_tagged = later.select("b_id", "b_customer", "b_started", b_tag=later.b_tags.unnest())
+    shared = within(
+        a_tagged.join(
+            b_tagged,
+            [a_tagged.a_customer == b_tagged.b_customer, a_tagged.a_tag == b_tagged.b_tag],
+        )
+    )
+    any_topic = earlier.join(later, earlier.a_customer == later.b_customer)
+    unknown = within(
+        any_topic.filter((any_topic.a_tags.length() == 0) | (any_topic.b_tags.length() == 0))
+    )
+    return shared.union(unknown)
+
+
+def conversation_measures(
+    conversations: ir.Table,
+    conversation_messages: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "channel",
+    grain: str = "week",
+) -> ir.Table:
+    """First response and resolution times, first-contact resolution and reopenings per group.
+
+    Conversations started in [start, end) (see `conversation_starts`), per `group_key` (the
+    channel, team or assignee; "all": the whole desk) and period of their start. Times are whole
+    seconds from the start: first response to the first human reply (`first_response_at`),
+    resolution to the last resolution (`resolved_at`, of conversations resolved or closed now).
+    Medians come as the sum and count of the one or two middle values, the 90th percentile as
+    the value at rank ceil(0.9 n) (nearest rank), ranked by window functions: exact on every
+    engine, unlike ClickHouse's quantile(). First-contact resolution: resolved now, never
+    reopened, and no repeat contact (see `_repeated_contacts`).
+    """
+    keys = ["group_key", "period_start"]
+    started = conversation_starts(conversations, conversation_messages, org_id=org_id)
+    repeated = _repeated_contacts(started)
+    period = started.filter(
+        started.started_at >= _midnight(start), started.started_at < _midnight(end)
+    )
+    answered = period.first_response_at.notnull()
+    resolved = period.status.isin(["resolved", "closed"]) & period.resolved_at.notnull()
+    opened = _whole_seconds(period.started_at)
+    base = period.select(
+        "id",
+        group_key=_desk_group(period, by),
+        period_start=_period_start(period.started_at, grain=grain, start=start),
+        answered=ibis.ifelse(answered, 1, 0),
+        response_seconds=ibis.ifelse(
+            answered, _whole_seconds(period.first_response_at) - opened, 0
+        ),
+        resolved=ibis.ifelse(resolved, 1, 0),
+        resolution_seconds=ibis.ifelse(resolved, _whole_seconds(period.resolved_at) - opened, 0),
+        reopened=ibis.ifelse(period.reopened_count > 0, 1, 0),
+        ever_resolved=ibis.ifelse(period.resolved_at.notnull() | (period.reopened_count > 0), 1, 0),
+        first_contact=ibis.ifelse(
+            resolved & (period.reopened_count == 0) & ~period.id.isin(repeated.repeated_id), 1, 0
+        ),
+    )
+    ranked = base
+    for flag, seconds in (("answered", "response_seconds"), ("resolved", "resolution_seconds")):
+        group = [*keys, flag]
+        position = ibis.row_number().over(group_by=group, order_by=[seconds, "id"])
+        size = base.id.count().over(group_by=group)
+        ranked = ranked.mutate(**{f"{flag}_position": position, f"{flag}_size": size})
+    columns = {}
+    for flag, seconds, name in (
+        ("answered", "response_seconds", "response"),
+        ("resolved", "resolution_seconds", "resolution"),
+    ):
+        position, size = ranked[f"{flag}_position"], ranked[f"{flag}_size"]
+        counted = ranked[flag] == 1
+        middle = counted & ((position == (size - 1) // 2) | (position == size // 2))
+        # Nearest rank: the ceil(0.9 n)-th value, counted from 0.
+        p90 = counted & (position == (size * 9 + 9) // 10 - 1)
+        columns[f"{name}_middle"] = ibis.ifelse(middle, 1, 0)
+        columns[f"{name}_middle_seconds"] = ibis.ifelse(middle, ranked[seconds], 0)
+        columns[f"{name}_p90_seconds"] = ibis.ifelse(p90, ranked[seconds], 0)
+    flagged = ranked.mutate(**columns)
+    return flagged.group_by(keys).aggregate(
+        conversations=flagged.count(),
+        answered=flagged.answered.sum(),
+        response_seconds_sum=flagged.response_seconds.sum(),
+        response_median_seconds_sum=flagged.response_middle_seconds.sum(),
+        response_median_rows=flagged.response_middle.sum(),
+        response_p90_seconds=flagged.response_p90_seconds.sum(),
+        resolved=flagged.resolved.sum(),
+        resolution_seconds_sum=flagged.resolution_seconds.sum(),
+        resolution_median_seconds_sum=flagged.resolution_middle_seconds.sum(),
+        resolution_median_rows=flagged.resolution_middle.sum(),
+        resolution_p90_seconds=flagged.resolution_p90_seconds.sum(),
+        ever_resolved=flagged.ever_resolved.sum(),
+        reopened=flagged.reopened.sum(),
+        first_contact_resolved=flagged.first_contact.sum(),
+    )
+
+
+def response_authors(
+    conversations: ir.Table,
+    conversation_messages: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "channel",
+    grain: str = "week",
+) -> ir.Table:
+    """Responses (outbound messages) sent in [start, end) by people and by the bot, per group.
+
+    `group_key` is the conversation's channel, team or assignee (the bot answers in an agent's
+    conversations too), or "all"; the period is that of the message.
+    """
+    sent = conversation_messages.filter(
+        conversation_messages.org_id == org_id,
+        conversation_messages.direction == "outbound",
+        conversation_messages.author_kind.isin(["agent", "bot"]),
+        conversation_messages.sent_at >= _midnight(start),
+        conversation_messages.sent_at < _midnight(end),
+    ).select("conversation_id", "author_kind", "sent_at")
+    own = conversations.filter(conversations.org_id == org_id)
+    joined = sent.join(own, sent.conversation_id == own.id)
+    counted = joined.select(
+        group_key=_desk_group(joined, by),
+        period_start=_period_start(joined.sent_at, grain=grain, start=start),
+        human=ibis.ifelse(joined.author_kind == "agent", 1, 0),
+        bot=ibis.ifelse(joined.author_kind == "bot", 1, 0),
+    )
+    grouped = counted.group_by(["group_key", "period_start"]).aggregate(
+        responses=counted.count(),
+        human_responses=counted.human.sum(),
+        bot_responses=counted.bot.sum(),
+    )
+    return grouped.mutate(
+        human_share=grouped.human_responses.cast("float64") / grouped.responses.cast("float64")
+    )
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric and the analytics tables it takes, in the order of its positional arguments."""
@@ -958,5 +1169,22 @@ METRICS: tuple[Metric, ...] = (
         "sla_attainment_per_agent_per_week",
         partial(sla_attainment_per_week, by="agent_id"),
         ("conversation_slas", "conversations"),
+    ),
+    # Service desk measures per channel, team, agent (assignee) and week or the whole period.
+    *(
+        Metric(
+            f"conversation_measures_by_{by}_{grain}",
+            partial(conversation_measures, by=by, grain=grain),
+            ("conversations", "conversation_messages"),
+        )
+        for by, grain in (("channel", "week"), ("team", "week"), ("agent", "none"), ("all", "week"))
+    ),
+    *(
+        Metric(
+            f"response_authors_by_{by}_{grain}",
+            partial(response_authors, by=by, grain=grain),
+            ("conversations", "conversation_messages"),
+        )
+        for by, grain in (("channel", "week"), ("agent", "month"), ("all", "none"))
     ),
 )

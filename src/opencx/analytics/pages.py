@@ -89,3 +89,24 @@ def customer_feelings(
         dimensions=TEXT_DIMENSIONS,
         sources=TEXT_SOURCES,
     )
+
+
+DESK_GROUPINGS = (("channel", "channel"), ("team", "team"), ("agent", "agent"))
+
+
+@router.get("/service-desk/report", response_class=HTMLResponse)
+def service_desk_report(
+    request: Request, db: DbSession, current: CurrentUser, weeks: int = 12, by: str = "channel"
+) -> Response:
+    report = service.get_service_desk_report(
+        db, org_id=current.org_id, by=by, today=utcnow().date(), weeks=weeks
+    )
+    return render(
+        request,
+        "service_desk/report.html",
+        current=current,
+        report=report,
+        weeks=weeks,
+        period_choices=PERIOD_CHOICES,
+        groupings=DESK_GROUPINGS,
+    )

@@ -282,3 +282,71 @@ class CustomerFeelings(BaseModel):
     sentiment: list[TextSentiment] = Field(description="per group, the whole period")
     emotions: list[TextEmotions] = Field(description="per group, the whole period")
     by_agent: list[TextSentiment] = Field(description="per agent, the whole period")
+
+
+ServiceDeskDimension = Literal["channel", "team", "agent", "all"]
+
+
+class ServiceDeskMeasures(BaseModel):
+    """The service desk's measures for one group (channel, team, agent) and period.
+
+    Conversations count in the period they started (the customer's first message); responses
+    in the period they were sent. Times are in seconds from the start.
+    """
+
+    by: ServiceDeskDimension
+    key: GroupKey = Field(
+        description="channel, team, agent (user id), or 'all'; null: conversations without one"
+    )
+    label: str
+    period_start: date = Field(
+        description="Monday of the ISO week, first of the month, or the start (grain none)"
+    )
+    conversations: int = Field(
+        default=0, description="started in the period (merged ones left out)"
+    )
+    answered: int = Field(default=0, description="with a first reply by a person")
+    first_response_median_seconds: float | None = Field(
+        default=None, description="median time to the first human reply; null: none answered"
+    )
+    first_response_p90_seconds: int | None = Field(
+        default=None, description="90th percentile (nearest rank) of the first response time"
+    )
+    first_response_mean_seconds: float | None = None
+    resolved: int = Field(default=0, description="resolved or closed now")
+    resolution_median_seconds: float | None = Field(
+        default=None, description="median time to the (last) resolution of those resolved"
+    )
+    resolution_p90_seconds: int | None = None
+    resolution_mean_seconds: float | None = None
+    first_contact_resolved: int = Field(
+        default=0,
+        description="resolved, never reopened, and no new conversation of the customer on the "
+        "same topic (a shared tag, or an untagged one) within 7 days",
+    )
+    first_contact_resolution_rate: float | None = Field(
+        default=None, ge=0, le=1, description="of the resolved conversations"
+    )
+    ever_resolved: int = Field(default=0, description="resolved at least once")
+    reopened: int = Field(default=0, description="reopened at least once")
+    reopen_rate: float | None = Field(
+        default=None, ge=0, le=1, description="of the conversations resolved at least once"
+    )
+    responses: int = Field(default=0, description="replies sent in the period, by people or bot")
+    human_responses: int = 0
+    bot_responses: int = 0
+    human_share: float | None = Field(default=None, ge=0, le=1, description="of the responses")
+
+
+class ServiceDeskReport(BaseModel):
+    """A team lead's view: the whole desk, each group, and the desk per week of the period."""
+
+    by: ServiceDeskDimension
+    start: date
+    end: date = Field(description="exclusive")
+    weeks: list[date] = Field(description="Mondays of the weeks in the period")
+    total: ServiceDeskMeasures | None = Field(description="null: nothing in the period")
+    groups: list[ServiceDeskMeasures]
+    trend: list[ServiceDeskMeasures | None] = Field(
+        description="the whole desk per week of `weeks`"
+    )

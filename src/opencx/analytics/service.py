@@ -32,6 +32,8 @@ from opencx.analytics.schemas import (
     ResponseRateWeek,
     ScoreChange,
     ScoreCount,
+    ServiceDeskMeasures,
+    ServiceDeskReport,
     SurveyScore,
     SurveyScoreChange,
     TextEmotions,
@@ -954,4 +956,138 @@ def get_customer_feelings(
         sentiment=sentiment,
         emotions=emotions,
         by_agent=by_agent,
+    )
+
+
+# --- service desk ---------------------------------------------------------------------------
+
+_NO_DESK_GROUP = {"channel": "No channel", "team": "No team", "agent": "Unassigned", "all": "All"}
+
+
+def _desk_rows(
+    *, org_id: int, by: str, grain: str, start: date, end: date
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    with analytics_connection() as store:
+
+        def build(metric: Callable[..., ir.Table]) -> Callable[[], ir.Table]:
+            return lambda: metric(
+                store.table("conversations"),
+                store.table("conversation_messages"),
+                org_id=org_id,
+                start=start,
+                end=end,
+                by=by,
+                grain=grain,
+            )
+
+        question = (org_id, by, grain, start, end)
+        measured = query_rows(
+            store, ("conversation_measures", *question), build(metrics.conversation_measures)
+        )
+        authored = query_rows(
+            store, ("response_authors", *question), build(metrics.response_authors)
+        )
+    return measured, authored
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _desk_measures(
+    by: str, label: str, key: GroupKey, period_start: date, measured: dict[str, Any] | None,
+    authored: dict[str, Any] | None,
+) -> ServiceDeskMeasures:  # fmt: skip
+    fields: dict[str, Any] = {"by": by, "key": key, "label": label, "period_start": period_start}
+    if measured is not None:
+        answered, resolved = measured["answered"], measured["resolved"]
+        fields |= {
+            name: measured[name]
+            for name in ("conversations", "answered", "resolved", "ever_resolved", "reopened")
+        }
+        fields |= {
+            "first_response_median_seconds": _ratio(
+                measured["response_median_seconds_sum"], measured["response_median_rows"]
+            ),
+            "first_response_p90_seconds": measured["response_p90_seconds"] if answered else None,
+            "first_response_mean_seconds": _ratio(measured["response_seconds_sum"], answered),
+            "resolution_median_seconds": _ratio(
+                measured["resolution_median_seconds_sum"], measured["resolution_median_rows"]
+            ),
+            "resolution_p90_seconds": measured["resolution_p90_seconds"] if resolved else None,
+            "resolution_mean_seconds": _ratio(measured["resolution_seconds_sum"], resolved),
+            "first_contact_resolved": measured["first_contact_resolved"],
+            "first_contact_resolution_rate": _ratio(measured["first_contact_resolved"], resolved),
+            "reopen_rate": _ratio(measured["reopened"], measured["ever_resolved"]),
+        }
+    if authored is not None:
+        fields |= {
+            "responses": authored["responses"],
+            "human_responses": authored["human_responses"],
+            "bot_responses": authored["bot_responses"],
+            "human_share": authored["human_share"],
+        }
+    return ServiceDeskMeasures.model_validate(fields)
+
+
+def _desk_key_order(key: GroupKey) -> tuple[bool, str]:
+    return key is None, "" if key is None else key if isinstance(key, str) else f"{key:020d}"
+
+
+def compute_service_desk_measures(
+    session: Session, *, org_id: int, by: str, grain: str, start: date, end: date
+) -> list[ServiceDeskMeasures]:
+    """First response and resolution times (median, p90), first-contact resolution, reopen rate
+    and the share of human responses per channel, team or agent and week, month or period."""
+    _check_choice("by", by, metrics.SERVICE_DESK_DIMENSIONS)
+    _check_choice("grain", grain, metrics.PERIOD_GRAINS)
+    _check_period(start, end)
+    measured, authored = _desk_rows(org_id=org_id, by=by, grain=grain, start=start, end=end)
+    by_key = {(row["group_key"], row["period_start"]): row for row in measured}
+    authored_by_key = {(row["group_key"], row["period_start"]): row for row in authored}
+    labels = _group_labels(session, org_id=org_id, by=by)
+    found = []
+    for key, period_start in sorted(
+        by_key.keys() | authored_by_key.keys(),
+        key=lambda pair: (pair[1], _desk_key_order(pair[0])),
+    ):
+        if key is None:
+            label = _NO_DESK_GROUP[by]
+        else:
+            label = labels.get(key, f"#{key}" if isinstance(key, int) else str(key))
+        found.append(
+            _desk_measures(
+                by,
+                label,
+                key,
+                period_start,
+                by_key.get((key, period_start)),
+                authored_by_key.get((key, period_start)),
+            )
+        )
+    return found
+
+
+def get_service_desk_report(
+    session: Session, *, org_id: int, by: str, today: date, weeks: int = 12
+) -> ServiceDeskReport:
+    """The desk over the last `weeks` ISO weeks up to today: in total, per group, and per week."""
+    _, start, end, mondays = _feedback_periods(today, weeks)
+
+    def measured(by: str, grain: str) -> list[ServiceDeskMeasures]:
+        return compute_service_desk_measures(
+            session, org_id=org_id, by=by, grain=grain, start=start, end=end
+        )
+
+    totals = measured("all", "none")
+    groups = measured(by, "none")
+    weekly = {row.period_start: row for row in measured("all", "week")}
+    return ServiceDeskReport(
+        by=by,  # type: ignore[arg-type]  # checked by compute_service_desk_measures
+        start=start,
+        end=end,
+        weeks=mondays,
+        total=totals[0] if totals else None,
+        groups=groups,
+        trend=[weekly.get(monday) for monday in mondays],
     )

@@ -532,3 +532,41 @@ class SlaAttainmentRow(BaseModel):
     resolution_decided: int
     resolution_met: int
     resolution_attainment: float | None
+
+
+class ImportedMessage(BaseModel):
+    """One message of a conversation imported whole (from another desk, or the demo world)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: MessageDirection
+    author_kind: AuthorKind
+    author_user_id: RowId | None = None
+    address: str | None = Field(default=None, max_length=320)
+    body: str = Field(default="", max_length=100_000)
+    channel_message_id: str | None = Field(default=None, min_length=1, max_length=500)
+    sent_at: AwareDatetime
+
+
+class ConversationImport(BaseModel):
+    """A past conversation: its messages and the moments it was resolved.
+
+    Status, first response, resolution, reopenings and last activity follow from them by the
+    rules the live service applies (see `conversations.service.import_conversations`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: RowId
+    channel: ConversationChannel
+    subject: str = Field(default="", max_length=300)
+    priority: ConversationPriority = ConversationPriority.normal
+    tags: Tags = Field(default_factory=list, max_length=50)
+    assignee_id: RowId | None = None
+    team: TeamName | None = None
+    touchpoint_id: RowId | None = None
+    messages: list[ImportedMessage] = Field(min_length=1, max_length=1000)
+    resolutions: list[AwareDatetime] = Field(
+        default_factory=list, description="each time it was resolved, oldest first"
+    )
+    closed: bool = Field(default=False, description="closed after its last resolution")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opencx.auth import service as auth
@@ -39,6 +39,7 @@ from opencx.conversations.schemas import (
     AttachmentOut,
     ConversationChange,
     ConversationDetail,
+    ConversationImport,
     ConversationOut,
     ConversationPage,
     ConversationPatch,
@@ -1283,3 +1284,158 @@ def list_message_sent_times(
         )
     )
     return {row_id: moment for row_id, moment in rows}
+
+
+# --- bulk import ----------------------------------------------------------------------------
+
+
+def _imported_row(org_id: int, item: ConversationImport) -> dict[str, Any]:
+    """The conversation row its messages and resolutions imply, by the live service's rules.
+
+    First response: the first reply by a person (a bot's answer does not count, as the live
+    service sets it in `reply_to_conversation` only). A customer message after a resolution
+    reopens the conversation; the status is resolved (or closed) when a resolution came after
+    the last customer message, else open.
+    """
+    messages = sorted(item.messages, key=lambda m: m.sent_at)
+    inbound = [m.sent_at for m in messages if m.direction is MessageDirection.inbound]
+    first_reply = next(
+        (
+            m.sent_at
+            for m in messages
+            if m.direction is MessageDirection.outbound and m.author_kind is AuthorKind.agent
+        ),
+        None,
+    )
+    reopened = sum(1 for r in item.resolutions if any(t > r for t in inbound))
+    last = item.resolutions[-1] if item.resolutions else None
+    done = last is not None and all(t <= last for t in inbound)
+    status = (
+        ConversationStatus.open
+        if not done
+        else ConversationStatus.closed
+        if item.closed
+        else ConversationStatus.resolved
+    )
+    visible = [m.sent_at for m in messages if m.direction is not MessageDirection.note]
+    last_message_at = max(visible or [messages[-1].sent_at])
+    return {
+        "org_id": org_id,
+        "customer_id": item.customer_id,
+        "channel": item.channel,
+        "subject": item.subject or " ".join(messages[0].body.split())[:_SUBJECT_FROM_BODY],
+        "status": status,
+        "priority": item.priority,
+        "tags": list(item.tags),
+        "assignee_id": item.assignee_id,
+        "team": item.team,
+        "touchpoint_id": item.touchpoint_id,
+        "first_response_at": first_reply,
+        "resolved_at": last if done else None,
+        "reopened_count": reopened,
+        "last_message_at": last_message_at,
+        "created_at": messages[0].sent_at,
+        "updated_at": max(last_message_at, last) if last else last_message_at,
+    }
+
+
+def _check_import(session: Session, *, org_id: int, items: Sequence[ConversationImport]) -> None:
+    """Every id of this organization, resolutions in order, channel message ids new: else 422."""
+    users = {u.id for u in auth.list_users(session, org_id=org_id)}
+    touchpoints = {t.id for t in journeys.list_touchpoints(session, org_id=org_id)}
+    known = customers.get_customers(
+        session, org_id=org_id, customer_ids=[item.customer_id for item in items]
+    )
+    seen: set[tuple[ConversationChannel, str]] = set()
+    for n, item in enumerate(items):
+        where = f"items.{n}"
+        if item.customer_id not in known:
+            raise InvalidInput(f"{where}.customer_id", f"customer {item.customer_id} not found")
+        if item.assignee_id is not None and item.assignee_id not in users:
+            raise InvalidInput(f"{where}.assignee_id", f"user {item.assignee_id} not found")
+        if item.touchpoint_id is not None and item.touchpoint_id not in touchpoints:
+            raise InvalidInput(
+                f"{where}.touchpoint_id", f"touchpoint {item.touchpoint_id} not found"
+            )
+        if item.resolutions != sorted(item.resolutions):
+            raise InvalidInput(f"{where}.resolutions", "must be oldest first")
+        first = min(m.sent_at for m in item.messages)
+        if item.resolutions and item.resolutions[0] < first:
+            raise InvalidInput(f"{where}.resolutions", "resolved before its first message")
+        for m, message in enumerate(item.messages):
+            if message.author_user_id is not None and message.author_user_id not in users:
+                raise InvalidInput(
+                    f"{where}.messages.{m}.author_user_id",
+                    f"user {message.author_user_id} not found",
+                )
+            if message.channel_message_id is not None:
+                key = (item.channel, message.channel_message_id)
+                if key in seen:
+                    raise InvalidInput(
+                        f"{where}.messages.{m}.channel_message_id", "appears twice in the import"
+                    )
+                seen.add(key)
+    for channel in {channel for channel, _ in seen}:
+        ids = [message_id for c, message_id in seen if c is channel]
+        for start in range(0, len(ids), 500):
+            stored = session.scalar(
+                select(Message.channel_message_id)
+                .where(
+                    Message.org_id == org_id,
+                    Message.channel == channel,
+                    Message.channel_message_id.in_(ids[start : start + 500]),
+                )
+                .limit(1)
+            )
+            if stored is not None:
+                raise InvalidInput(
+                    "channel_message_id", f"{channel.value} message {stored!r} is stored already"
+                )
+
+
+def import_conversations(
+    session: Session, *, org_id: int, items: Sequence[ConversationImport]
+) -> list[int]:
+    """Store past conversations whole, in bulk; the ids of the new conversations, in order.
+
+    All or nothing: any unknown customer, user or touchpoint, resolutions out of order or a
+    channel message id stored before is an `InvalidInput` naming the item and field. Nothing
+    is announced live and no survey is triggered: these conversations are history.
+    """
+    _check_import(session, org_id=org_id, items=items)
+    if not items:
+        return []
+    rows = [_imported_row(org_id, item) for item in items]
+    ids = list(
+        session.scalars(
+            insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
+            rows,
+        )
+    )
+    messages = []
+    for conversation_id, item in zip(ids, items, strict=True):
+        for message in sorted(item.messages, key=lambda m: m.sent_at):
+            messages.append(
+                {
+                    "org_id": org_id,
+                    "conversation_id": conversation_id,
+                    "channel": item.channel,
+                    "direction": message.direction,
+                    "author_kind": message.author_kind,
+                    "author_user_id": message.author_user_id,
+                    "address": message.address,
+                    "body": message.body,
+                    "body_html": None,
+                    "channel_message_id": message.channel_message_id,
+                    "thread_refs": [],
+                    "sent_at": message.sent_at,
+                    "delivery_error": None,
+                    "created_at": message.sent_at,
+                    "updated_at": message.sent_at,
+                }
+            )
+    if messages:
+        # Core executemany: one statement for all messages (the ORM would send one per row).
+        session.connection().execute(insert(Message.__table__), messages)
+    session.flush()
+    return ids

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,8 +15,10 @@ from opencx.auth import service as auth_service
 from opencx.auth.models import Role
 from opencx.commerce import service as commerce_service
 from opencx.commerce.schemas import ProductIn
+from opencx.conversations import service as conversations_service
 from opencx.conversations.routing import service as routing_service
 from opencx.conversations.routing.schemas import AgentRoutingIn, RuleIn, TeamIn
+from opencx.conversations.schemas import ConversationImport
 from opencx.customers import service as customers_service
 from opencx.db import session_scope
 from opencx.demo.catalog import (
@@ -32,6 +35,7 @@ from opencx.demo.catalog import (
 )
 from opencx.demo.feedback import DEMO_SURVEYS, SURVEY_THROTTLE_DAYS, VALID_DAYS
 from opencx.demo.world import DemoWorld
+from opencx.errors import InvalidInput
 from opencx.ingestion import ImportReport
 from opencx.journeys import service as journeys_service
 from opencx.journeys.maps import service as journey_maps_service
@@ -167,8 +171,15 @@ def load_world(
             accepted += result.accepted
         report.rows["events"] = accepted
 
+    with phase("conversations") as session:
+        surveyed = _load_conversations(session, world, org_id, customer_ids, touchpoint_ids)
+        report.rows["conversations"] = len(world.conversations)
+        report.rows["conversation messages"] = sum(len(c.messages) for c in world.conversations)
+
     with phase("surveys") as session:
-        invited, answered = _load_feedback(session, world, org_id, customer_ids, touchpoint_ids)
+        invited, answered = _load_feedback(
+            session, world, org_id, customer_ids, touchpoint_ids, surveyed
+        )
         report.rows["survey invitations"] = invited
         report.rows["survey responses"] = answered
     return report
@@ -196,12 +207,76 @@ def _load_routing(session: Session, org_id: int) -> int:
     return len(DEMO_ROUTING)
 
 
+def _load_conversations(
+    session: Session,
+    world: DemoWorld,
+    org_id: int,
+    customer_ids: list[int],
+    touchpoint_ids: dict[str, int],
+) -> dict[tuple[int, str, str, datetime], int]:
+    """The channel identities, then every conversation in one `import_conversations`.
+
+    Returns the conversation of each CSAT invitation the survey plan makes after a service
+    contact, by (customer, touchpoint, order, moment), so the invitation names it.
+    """
+    rows = []
+    for customer, identities in world.channel_identities.items():
+        known = [i for i in world.customers[customer]["identities"] if i["kind"] == "external"]
+        rows.append({"identities": [*known, *identities]})
+    if rows:
+        _check(
+            customers_service.import_customers(session, org_id=org_id, rows=rows, source="demo"),
+            "channel identities",
+        )
+    user_ids = {u.email: u.id for u in auth_service.list_users(session, org_id=org_id)}
+    items = []
+    for planned in world.conversations:
+        messages = [
+            {
+                "direction": m.direction,
+                "author_kind": m.author,
+                "author_user_id": user_ids[m.agent] if m.agent else None,
+                "address": planned.address if m.direction == "inbound" else None,
+                "body": m.body,
+                "channel_message_id": m.channel_message_id,
+                "sent_at": m.at,
+            }
+            for m in planned.messages
+        ]
+        items.append(
+            ConversationImport.model_validate(
+                {
+                    "customer_id": customer_ids[planned.customer],
+                    "channel": planned.channel,
+                    "tags": list(planned.tags),
+                    "priority": planned.priority,
+                    "assignee_id": user_ids[planned.agent] if planned.agent else None,
+                    "team": planned.team,
+                    "touchpoint_id": touchpoint_ids[planned.touchpoint],
+                    "messages": messages,
+                    "resolutions": list(planned.resolutions),
+                    "closed": planned.closed,
+                }
+            )
+        )
+    try:
+        ids = conversations_service.import_conversations(session, org_id=org_id, items=items)
+    except InvalidInput as exc:
+        raise DemoLoadError(f"conversations: {exc.field}: {exc.reason}") from exc
+    return {
+        key: conversation_id
+        for conversation_id, planned in zip(ids, world.conversations, strict=True)
+        for key in planned.surveyed
+    }
+
+
 def _load_feedback(
     session: Session,
     world: DemoWorld,
     org_id: int,
     customer_ids: list[int],
     touchpoint_ids: dict[str, int],
+    surveyed: dict[tuple[int, str, str, datetime], int],
 ) -> tuple[int, int]:
     """Create and publish the surveys, then invite and answer through the survey service.
 
@@ -234,6 +309,9 @@ def _load_feedback(
             "agent_id": user_ids[planned.agent] if planned.agent else None,
             "team": planned.team,
         }
+        if planned.survey == "service" and planned.touchpoint and planned.order:
+            key = (planned.customer, planned.touchpoint, planned.order, planned.at)
+            source["conversation_id"] = surveyed.get(key)
         trigger = triggers[planned.survey]
         if trigger is not None:
             # The interaction itself is reported; the survey's trigger does the inviting.

@@ -1546,3 +1546,204 @@ def write_what_went_wrong(
     if topic == "story" and rng.random() < 0.5:
         picked.append(rng.choice(WHAT_WENT_WRONG[lang]["late"]))
     return _join([_sentence(p, values) for p in picked])
+
+
+# ----------------------------------------------------------------------------------------------
+# The service desk's side: the bot's first answer and the agents' replies
+# ----------------------------------------------------------------------------------------------
+# {aem}: the Polish past-tense ending of the agent ("sprawdziłam" / "sprawdziłem").
+
+BOT_HANDOFF = {
+    "en": [
+        "Hi, I'm Noordwind's assistant. I've noted your question and I'm passing you to a "
+        "colleague from customer service, one moment please.",
+        "Thanks for your message! A colleague will take over in a moment.",
+    ],
+    "nl": [
+        "Hoi, ik ben de assistent van Noordwind. Ik heb je vraag genoteerd en zet je door naar "
+        "een collega van de klantenservice, een moment geduld.",
+        "Bedankt voor je bericht! Een collega neemt het zo van me over.",
+    ],
+    "pl": [
+        "Dzień dobry, tu asystent Noordwind. Zanotowałem pytanie i przekazuję rozmowę "
+        "konsultantowi, proszę chwilę poczekać.",
+        "Dziękujemy za wiadomość! Za chwilę odpowie konsultant.",
+    ],
+}
+AGENT_OPENINGS = {
+    "en": ["Hi {name},", "Hello {name},", "Dear {name},"],
+    "nl": ["Hoi {name},", "Hallo {name},", "Beste {name},"],
+    "pl": ["Dzień dobry,", "Dzień dobry Pani/Panu,"],
+}
+AGENT_CLOSINGS = {
+    "en": ["Kind regards, {agent} (Noordwind customer service)", "Best, {agent}"],
+    "nl": ["Groeten, {agent} (klantenservice Noordwind)", "Met vriendelijke groet, {agent}"],
+    "pl": ["Pozdrawiam, {agent} (obsługa klienta Noordwind)", "Serdecznie pozdrawiam, {agent}"],
+}
+AGENT_REPLIES = {
+    "en": {
+        "late_story": [
+            "I'm sorry you are still waiting for {p_the}. Our supplier is behind with the Lento "
+            "frames; order {order} has a new delivery date and the delivery team will call you "
+            "the day before.",
+        ],
+        "late_delivery": [
+            "I'm sorry {p_the} is late. I've checked order {order} with the carrier: it is "
+            "delayed, and we expect it within a few days. I'll keep an eye on it for you.",
+        ],
+        "where_is_order": [
+            "Order {order} is on its way; the carrier expects to deliver it within two working "
+            "days. You'll get the track-and-trace link by email.",
+        ],
+        "delivery_change": [
+            "No problem: I've moved the delivery of order {order} to the date you asked for.",
+        ],
+        "problem": [
+            "I'm sorry about {p_the}. I've arranged a replacement at no cost; the carrier will "
+            "contact you to plan the delivery.",
+            "That shouldn't have happened. I've ordered the missing or broken part for {p_the} "
+            "and it ships tomorrow.",
+        ],
+        "refund_slow": [
+            "I've checked the refund for order {order}: it is approved and you will see it on "
+            "your account within 3 working days.",
+        ],
+        "return_request": ["I've emailed you a free return label for order {order}."],
+        "invoice": ["I've sent the invoice of order {order} to your email address."],
+        "stock": ["The {noun} is expected back in stock in about two weeks."],
+        "warranty": ["Your {noun} is covered by the 2-year warranty, so the repair is free."],
+        "assembly_help": ["I've emailed you the assembly guide and video for {p_the}."],
+    },
+    "nl": {
+        "late_story": [
+            "Wat vervelend dat je nog steeds op {p_the} wacht. Onze leverancier loopt achter met "
+            "de Lento-frames; bestelling {order} heeft een nieuwe leverdatum en het bezorgteam "
+            "belt je de dag ervoor.",
+        ],
+        "late_delivery": [
+            "Sorry dat {p_the} later komt. Ik heb bestelling {order} bij de vervoerder nagekeken: "
+            "hij is vertraagd en we verwachten hem binnen een paar dagen. Ik houd het voor je in "
+            "de gaten.",
+        ],
+        "where_is_order": [
+            "Bestelling {order} is onderweg; de vervoerder verwacht hem binnen twee werkdagen te "
+            "bezorgen. Je krijgt de track-and-trace-link per mail.",
+        ],
+        "delivery_change": ["Geen probleem: ik heb de levering van bestelling {order} verzet."],
+        "problem": [
+            "Wat vervelend van {p_the}. Ik heb kosteloos een vervanging geregeld; de vervoerder "
+            "neemt contact met je op om de levering in te plannen.",
+            "Dat had niet mogen gebeuren. Ik heb het ontbrekende of kapotte onderdeel voor "
+            "{p_the} besteld, het wordt morgen verzonden.",
+        ],
+        "refund_slow": [
+            "Ik heb de terugbetaling van bestelling {order} nagekeken: die is goedgekeurd en staat "
+            "binnen 3 werkdagen op je rekening.",
+        ],
+        "return_request": ["Ik heb je een gratis retourlabel voor bestelling {order} gemaild."],
+        "invoice": ["Ik heb de factuur van bestelling {order} naar je e-mailadres gestuurd."],
+        "stock": ["De {noun} is naar verwachting over ongeveer twee weken weer op voorraad."],
+        "warranty": ["Je {noun} valt onder de garantie van 2 jaar, de reparatie is gratis."],
+        "assembly_help": ["Ik heb je de montagehandleiding en de video voor {p_the} gemaild."],
+    },
+    "pl": {
+        "late_story": [
+            "Przepraszamy, że nadal czeka Pan/Pani na {p_acc}. Nasz dostawca ma opóźnienia ze "
+            "stelażami Lento; zamówienie {order} ma nowy termin dostawy, a ekipa zadzwoni dzień "
+            "wcześniej.",
+        ],
+        "late_delivery": [
+            "Przepraszamy za opóźnienie. Sprawdził{aem} zamówienie {order} u przewoźnika: "
+            "przesyłka jest opóźniona, spodziewamy się jej w ciągu kilku dni.",
+        ],
+        "where_is_order": [
+            "Zamówienie {order} jest w drodze; przewoźnik planuje doręczenie w ciągu dwóch dni "
+            "roboczych. Link do śledzenia przyjdzie mailem.",
+        ],
+        "delivery_change": ["Nie ma problemu: zmienił{aem} termin dostawy zamówienia {order}."],
+        "problem": [
+            "Bardzo przepraszamy. Zorganizował{aem} bezpłatną wymianę; przewoźnik skontaktuje się, "
+            "aby ustalić termin dostawy.",
+            "To nie powinno się zdarzyć. Zamówił{aem} brakującą lub uszkodzoną część, wyślemy ją "
+            "jutro.",
+        ],
+        "refund_slow": [
+            "Sprawdził{aem} zwrot za zamówienie {order}: został zatwierdzony i pieniądze będą na "
+            "koncie w ciągu 3 dni roboczych.",
+        ],
+        "return_request": ["Wysłał{aem} mailem darmową etykietę zwrotną do zamówienia {order}."],
+        "invoice": ["Wysłał{aem} fakturę do zamówienia {order} na Pana/Pani adres e-mail."],
+        "stock": ["Produkt powinien wrócić do sprzedaży za około dwa tygodnie."],
+        "warranty": ["Produkt jest objęty 2-letnią gwarancją, więc naprawa jest bezpłatna."],
+        "assembly_help": ["Wysłał{aem} mailem instrukcję montażu i film."],
+    },
+}
+CUSTOMER_FOLLOW_UPS = {
+    "en": ["It still isn't sorted, I'm afraid.", "Sorry, one more question about this."],
+    "nl": ["Het is helaas nog steeds niet opgelost.", "Sorry, nog een vraag hierover."],
+    "pl": ["Niestety nadal nie jest to załatwione.", "Przepraszam, jeszcze jedno pytanie."],
+}
+AGENT_FOLLOW_UPS = {
+    "en": ["Thanks for letting me know, I've sorted it now."],
+    "nl": ["Bedankt voor je bericht, ik heb het nu geregeld."],
+    "pl": ["Dziękuję za informację, już to załatwił{aem}."],
+}
+_PROBLEMS = ("damaged", "missing_parts", "defect", "wrong_item")
+
+
+def write_bot_handoff(rng: random.Random, language: str) -> str:
+    """The answer bot's first message: it notes the question and hands over to a person."""
+    return rng.choice(BOT_HANDOFF[language])
+
+
+def _agent_values(
+    rng: random.Random, writer: Writer, product: CatalogItem, order_ref: str, agent: str
+) -> dict[str, str]:
+    first_name = agent.split()[0]
+    values = _context(rng, writer, product, order_ref=order_ref) if product.noun else {}
+    # The demo's Polish agents: a first name ending in -a is a woman's (Agnieszka, Katarzyna).
+    feminine = first_name.endswith("a")
+    return {
+        "order": order_ref,
+        "name": writer.first_name,
+        "noun": "",
+        "p_the": "",
+        "p_acc": "",
+        **values,
+        "agent": first_name,
+        "aem": "am" if feminine else "em",
+    }
+
+
+def write_agent_reply(
+    rng: random.Random,
+    writer: Writer,
+    product: CatalogItem,
+    *,
+    reason: str,
+    order_ref: str,
+    agent: str,
+    story: bool = False,
+    spoken: bool = False,
+) -> str:
+    """An agent's answer in the customer's language; on a call (`spoken`) without the letter."""
+    lang = writer.language
+    values = _agent_values(rng, writer, product, order_ref, agent)
+    key = "late_story" if story else "problem" if reason in _PROBLEMS else reason
+    body = _pick(rng, AGENT_REPLIES[lang][key], values)
+    if spoken:
+        return body
+    return _letter(
+        _pick(rng, AGENT_OPENINGS[lang], values), [body], _pick(rng, AGENT_CLOSINGS[lang], values)
+    )
+
+
+def write_follow_up(rng: random.Random, language: str) -> str:
+    """A customer writing again after the matter was closed (it reopens)."""
+    return rng.choice(CUSTOMER_FOLLOW_UPS[language])
+
+
+def write_agent_follow_up(rng: random.Random, writer: Writer, agent: str) -> str:
+    first_name = agent.split()[0]
+    values = {"aem": "am" if first_name.endswith("a") else "em"}
+    return _pick(rng, AGENT_FOLLOW_UPS[writer.language], values)

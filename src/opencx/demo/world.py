@@ -40,6 +40,7 @@ from opencx.demo.catalog import (
     CatalogItem,
     local_price,
 )
+from opencx.demo.conversations import DemoConversation, plan_conversations
 from opencx.demo.feedback import DemoInvitation, plan_feedback
 from opencx.demo.people import (
     COMPANY_NAMES,
@@ -125,6 +126,10 @@ class DemoWorld:
     events: list[DemoEvent]
     # Survey invitations and answers, planned after the world (opencx.demo.feedback).
     feedback: list[DemoInvitation] = field(default_factory=list)
+    # Service desk conversations, planned after the surveys (opencx.demo.conversations), and the
+    # channel identities (web chat visitors, Telegram and social accounts) they need.
+    conversations: list[DemoConversation] = field(default_factory=list)
+    channel_identities: dict[int, list[dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -361,6 +366,7 @@ class _WorldBuilder:
             events=self.events,
         )
         world.feedback = plan_feedback(world, self.writers)
+        world.conversations, world.channel_identities = plan_conversations(world, self.writers)
         return world
 
     def _simulate_customer(self, index: int, country: str) -> None:

@@ -27,6 +27,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Surveys", "/surveys", True),
     ("Agent feedback", "/feedback/agents", True),
     ("How customers feel", "/feedback/feelings", True),
+    ("Desk report", "/service-desk/report", True),
     ("Journeys", "/journeys", True),
     ("Insights", "/insights", True),
     ("Quality", "/quality", False),

@@ -1,6 +1,6 @@
 // Draws every element with a data-trend attribute as a line per week with Apache ECharts.
 // data-trend holds {"labels", "name", "value": [...], "low"/"high": [...] (optional 95% band),
-// "min", "max", "percent" (values are shares), "sparkline" (no axes, for table rows)}.
+// "min", "max" (null: from the data), "percent" (values are shares), "sparkline" (no axes, for table rows)}.
 (function () {
   "use strict";
 
@@ -46,7 +46,10 @@
         : { left: 24, right: 40, top: 16, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: spec.labels, show: !spec.sparkline, boundaryGap: false,
         axisLine: { onZero: false } },
-      yAxis: { type: "value", min: spec.min * factor, max: spec.max * factor, show: !spec.sparkline,
+      // A bound left out (null) is found by ECharts from the data.
+      yAxis: { type: "value", show: !spec.sparkline,
+        min: spec.min === null || spec.min === undefined ? null : spec.min * factor,
+        max: spec.max === null || spec.max === undefined ? null : spec.max * factor,
         axisLabel: { formatter: spec.percent ? "{value}%" : "{value}" } },
       series: series,
     });
