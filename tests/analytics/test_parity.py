@@ -373,6 +373,23 @@ def _rows() -> dict[str, list[dict[str, Any]]]:
                     device=device,
                     properties="{}",
                 )
+        # One Dutch customer's mobile visit that reaches tp-1 from tp-0, whatever the draws
+        # above: the filtered path metrics always have a row to compare.
+        rows["customers"][customers[1] - 1]["country"] = "NL"
+        for step, key in enumerate(("tp-0", "tp-1", "tp-2")):
+            add(
+                "events",
+                org_id,
+                event_id=f"nl-{org_id}-{step}",
+                customer_id=customers[1],
+                anonymous_id=None,
+                session_id=f"nl-{org_id}",
+                touchpoint_id=touchpoints[int(key[-1])],
+                type="page_view",
+                occurred_at=datetime(2026, 12, 10, 10, 5 * step, tzinfo=UTC),
+                device="mobile",
+                properties="{}",
+            )
         # Journeys: contacts with and without a complaint intent, reviews, error events and
         # task steps in sessions, at every stage, some of customers whose delivery ran late.
         # (its own random stream: blocks added above it do not change its rows)

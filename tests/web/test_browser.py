@@ -100,7 +100,9 @@ def test_sign_in_search_live_and_open_a_customer(
     page = signed_in_page(browser, live_server, tenant.admin_email, DESKTOP)
     assert page.get_by_role("heading", name="Overview").is_visible()
     # when they open the customer list
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Customers", exact=True
+    ).click()
     page.wait_for_url("**/customers")
     rows = page.locator("#customer-results tbody tr")
     assert rows.count() == 3

@@ -217,9 +217,10 @@ def _assemble_map(
 
 
 def _negatives(row: dict[str, Any]) -> int:
+    # A contact is often seen twice, as a tracked complaint event and as the desk's conversation
+    # it became: the larger of the two counts, so one contact is not one complaint too many.
     return int(
-        row["complaints"]
-        + row["conversations"]
+        max(row["complaints"], row["conversations"])
         + row["errors"]
         + row["low_reviews"]
         + row["low_scores"]
