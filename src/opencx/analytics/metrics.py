@@ -131,6 +131,7 @@ def late_deliveries_per_week(
 
 
 SURVEY_DIMENSIONS = (
+    "all",
     "touchpoint",
     "channel",
     "agent",
@@ -192,6 +193,8 @@ def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id
     Country: rows of unknown customers form the NULL group. Segment: a row counts once in each
     segment of its customer, and rows of customers without segments count in none.
     """
+    if by == "all":
+        return rows.mutate(group_key=ibis.literal("all", type="string"))
     if by in _SOURCE_COLUMNS:
         return rows.mutate(group_key=rows[_SOURCE_COLUMNS[by]])
     if by not in ("country", "segment"):
@@ -208,6 +211,27 @@ def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id
     )
 
 
+def _of_customers(
+    rows: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    country: str | None,
+    segment: str | None,
+) -> ir.Table:
+    """`rows` of customers in `country` and `segment` (each optional; read as in `_grouped_rows`)."""
+    if country is None and segment is None:
+        return rows
+    if customers is None:
+        raise ValueError("filtering by country or segment needs the customers table")
+    profiles = customer_profiles(customers, org_id=org_id)
+    if country is not None:
+        profiles = profiles.filter(profiles.country == country)
+    if segment is not None:
+        profiles = profiles.filter(profiles.segments.contains(segment))
+    return rows.filter(rows.customer_id.isin(profiles.profile_id))
+
+
 def _scored_responses(
     survey_responses: ir.Table,
     customers: ir.Table | None,
@@ -220,6 +244,8 @@ def _scored_responses(
     grain: str,
     survey_id: int | None,
     agent_id: int | None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     scored = survey_responses.filter(
         survey_responses.org_id == org_id,
@@ -232,6 +258,7 @@ def _scored_responses(
         scored = scored.filter(scored.survey_id == survey_id)
     if agent_id is not None:
         scored = scored.filter(scored.agent_id == agent_id)
+    scored = _of_customers(scored, customers, org_id=org_id, country=country, segment=segment)
     scored = scored.mutate(
         period_start=_period_start(scored.submitted_at, grain=grain, start=start)
     )
@@ -250,6 +277,8 @@ def nps_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """NPS responses, promoters (9-10), passives (7-8), detractors (0-6) per group and period.
 
@@ -268,6 +297,8 @@ def nps_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     score = scored.score
     counted = scored.select(
@@ -303,6 +334,8 @@ def csat_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """CSAT responses and satisfied ones (4-5 of 5) per group and period (see `nps_by_group`)."""
     scored = _scored_responses(
@@ -316,6 +349,8 @@ def csat_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     grouped = (
         scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
@@ -338,6 +373,8 @@ def ces_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
 
@@ -355,6 +392,8 @@ def ces_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     grouped = (
         scored.mutate(square=scored.score * scored.score)
@@ -382,6 +421,8 @@ def response_rate_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """Invitations, and those answered completely, per group and period of the invitation."""
     invited = survey_invitations.filter(
@@ -393,6 +434,7 @@ def response_rate_by_group(
         invited = invited.filter(invited.survey_id == survey_id)
     if agent_id is not None:
         invited = invited.filter(invited.agent_id == agent_id)
+    invited = _of_customers(invited, customers, org_id=org_id, country=country, segment=segment)
     completed = survey_responses.filter(
         survey_responses.org_id == org_id, survey_responses.completed
     ).select("invitation_id")
