@@ -79,7 +79,7 @@ def test_a_chart_downloads_as_escaped_csv_named_after_the_period(
     rows = rows_of(answer.text)
     assert rows[0][:3] == ["touchpoint_id", "touchpoint", "nps"]
     names = {row[1] for row in rows[1:]}
-    assert names == {"'=Chat, \"live\"", "Phone line"}
+    assert names == {'\'=Chat, "live"', "Phone line"}
     assert sum(int(row[3]) for row in rows[1:]) == 18  # NPS responses of period B
     # and the NPS trend's CSV follows the country filter
     everyone = rows_of(client.get(f"/overview/charts/scores/trend-nps.csv?{PERIOD_B}").text)

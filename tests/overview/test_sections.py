@@ -153,7 +153,9 @@ def test_touchpoints_are_ranked_by_responses_with_their_names(
     assert sum(counts) == 18 + 10  # NPS and CSAT answers of period B
 
 
-def test_chart_tables_hold_exactly_the_charted_data(db_session: Session, feedback: Feedback) -> None:
+def test_chart_tables_hold_exactly_the_charted_data(
+    db_session: Session, feedback: Feedback
+) -> None:
     # given the overview of period B for NL
     filters = custom(country="NL")
     health = service.compute_survey_health(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ import ibis.expr.types as ir
 from sqlalchemy.orm import Session
 
 from opencx.analytics import metrics
-from opencx.analytics.engine import analytics_connection, query_rows
+from opencx.analytics.engine import analytics_connection, query_rows, reused_connection
 from opencx.analytics.schemas import (
     AgentFeedback,
     AgentFeedbackOverview,
@@ -780,6 +781,12 @@ def compute_score_distribution_per_survey(
             .to_pylist()
         )
     return [ScoreCount.model_validate(row) for row in rows]
+
+
+def sharing_one_connection() -> AbstractContextManager[None]:
+    """A block in which every metric asked shares one connection to the store (for pages that
+    ask many questions at once)."""
+    return reused_connection()
 
 
 def get_survey_data_stamp(*, org_id: int) -> str:

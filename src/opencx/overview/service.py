@@ -311,15 +311,17 @@ def compute_overview(
 ) -> OverviewPage:
     """Every section of the overview for the filters, in SECTIONS order."""
     now = _now(now)
-    stamp = get_overview_stamp(session, org_id=org_id)
+    with analytics.sharing_one_connection():
+        stamp = get_overview_stamp(session, org_id=org_id)
+        sections = [
+            (section, section.compute(session, org_id=org_id, filters=filters, now=now))
+            for section in SECTIONS
+        ]
     return OverviewPage(
         as_of=now,
         filters=filters,
         choices=list_overview_filter_choices(session, org_id=org_id),
-        sections=[
-            (section, section.compute(session, org_id=org_id, filters=filters, now=now))
-            for section in SECTIONS
-        ],
+        sections=sections,
         stamp=stamp,
     )
 
@@ -354,7 +356,8 @@ def compute_overview_chart(
     chart = section.chart(chart_key)
     if chart is None:
         raise NotFound("chart", chart_key)
-    data = section.compute(session, org_id=org_id, filters=filters, now=_now(now))
+    with analytics.sharing_one_connection():
+        data = section.compute(session, org_id=org_id, filters=filters, now=_now(now))
     scope = "".join(
         "_" + re.sub(r"[^A-Za-z0-9-]+", "-", part)
         for part in (filters.country, filters.segment)
