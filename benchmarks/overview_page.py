@@ -86,7 +86,7 @@ def _prepare(responses: int) -> None:
             """
         )
         con.execute(
-            f"""
+            """
             INSERT INTO survey_responses (id, org_id, invitation_id, survey_id, version_id,
                 customer_id, kind, channel, language, touchpoint_id, agent_id, team, score,
                 completed, submitted_at, created_at, updated_at)

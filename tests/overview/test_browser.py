@@ -34,7 +34,11 @@ def nps_responses(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_filters_downloads_and_a_live_update(
-    browser, live_server: str, db_session: Session, feedback: Feedback, screenshots: Path
+    browser,  # noqa: F811
+    live_server: str,  # noqa: F811
+    db_session: Session,
+    feedback: Feedback,
+    screenshots: Path,  # noqa: F811
 ) -> None:
     # given a manager on the overview of period B
     page = signed_in_page(browser, live_server, feedback.manager_email, DESKTOP)
@@ -92,7 +96,10 @@ def test_filters_downloads_and_a_live_update(
 
 
 def test_the_overview_fits_a_phone(
-    browser, live_server: str, feedback: Feedback, screenshots: Path
+    browser,  # noqa: F811
+    live_server: str,  # noqa: F811
+    feedback: Feedback,
+    screenshots: Path,  # noqa: F811
 ) -> None:
     page = signed_in_page(browser, live_server, feedback.manager_email, PHONE)
     page.goto(f"/?period=custom&start={B_START}&end={TODAY}")
