@@ -695,4 +695,15 @@ METRICS: tuple[Metric, ...] = (
         partial(response_rate_by_group, by="country", grain="month"),
         ("survey_invitations", "survey_responses", "customers"),
     ),
+    # The overview's questions: every response as one group, filtered by country and segment.
+    Metric(
+        "nps_all_per_week_of_a_country_and_segment",
+        partial(nps_by_group, by="all", grain="week", country="NL", segment="vip"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "response_rate_all_of_a_segment",
+        partial(response_rate_by_group, by="all", grain="none", segment="newsletter"),
+        ("survey_invitations", "survey_responses", "customers"),
+    ),
 )
