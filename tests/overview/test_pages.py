@@ -77,10 +77,11 @@ def test_a_chart_downloads_as_escaped_csv_named_after_the_period(
     )
     assert '"\'=Chat, ""live"""' in answer.text
     rows = rows_of(answer.text)
-    assert rows[0][:3] == ["touchpoint_id", "touchpoint", "nps"]
+    assert rows[0][:5] == ["touchpoint_id", "touchpoint", "stage", "nps", "nps_responses"]
     names = {row[1] for row in rows[1:]}
     assert names == {'\'=Chat, "live"', "Phone line"}
-    assert sum(int(row[3]) for row in rows[1:]) == 18  # NPS responses of period B
+    assert {row[2] for row in rows[1:]} == {"service"}
+    assert sum(int(row[4]) for row in rows[1:]) == 18  # NPS responses of period B
     # and the NPS trend's CSV follows the country filter
     everyone = rows_of(client.get(f"/overview/charts/scores/trend-nps.csv?{PERIOD_B}").text)
     dutch = rows_of(client.get(f"/overview/charts/scores/trend-nps.csv?{PERIOD_B}&country=NL").text)

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from opencx.analytics import service as analytics
 from opencx.errors import InvalidInput, NotFound
+from opencx.journeys import service as journeys
+from opencx.journeys.schemas import TouchpointIn
 from opencx.overview import service
 from opencx.overview.schemas import OverviewFilters
 from tests.analytics.conftest import B_START, Feedback
@@ -140,7 +142,7 @@ def test_country_and_segment_filters_apply_to_scores_and_touchpoints(
     assert all(tile.current is None for tile in nobody.tiles)
 
 
-def test_touchpoints_are_ranked_by_responses_with_their_names(
+def test_touchpoints_come_with_their_stage_and_busiest_first(
     db_session: Session, feedback: Feedback
 ) -> None:
     result = service.compute_touchpoint_scores(
@@ -148,6 +150,7 @@ def test_touchpoints_are_ranked_by_responses_with_their_names(
     )
     names = [row.name for row in result.touchpoints]
     assert sorted(names) == ["Chat", "Phone line"]
+    assert {row.stage for row in result.touchpoints} == {"service"}  # from the catalog
     counts = [row.responses for row in result.touchpoints]
     assert counts == sorted(counts, reverse=True)
     assert sum(counts) == 18 + 10  # NPS and CSAT answers of period B
@@ -206,3 +209,33 @@ def test_the_stamp_changes_when_responses_are_synced_and_tenants_stay_apart(
     # and the stamp holds while nothing changes: a poll answers None
     page = service.poll_overview(db_session, org_id=feedback.org_id, filters=custom(), stamp=before)
     assert page is None
+
+
+def test_touchpoints_follow_the_journey_stage_by_stage(
+    db_session: Session, feedback: Feedback
+) -> None:
+    # given the phone line moved to the purchase stage, before service in the journey
+    journeys.upsert_touchpoints(
+        db_session,
+        org_id=feedback.org_id,
+        touchpoints=[
+            TouchpointIn(
+                key="phone",
+                name="Phone line",
+                stage="purchase",
+                channel="phone",
+                is_online=False,
+                department="sales",
+            )
+        ],
+    )
+    db_session.commit()
+    # when the scores by touchpoint are computed
+    result = service.compute_touchpoint_scores(
+        db_session, org_id=feedback.org_id, filters=custom(), now=NOW
+    )
+    # then the purchase stage's touchpoint comes first, whatever its number of responses
+    assert [(row.stage, row.name) for row in result.touchpoints] == [
+        ("purchase", "Phone line"),
+        ("service", "Chat"),
+    ]

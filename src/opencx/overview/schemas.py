@@ -91,6 +91,7 @@ class TouchpointScores(BaseModel):
 
     touchpoint_id: int | None
     name: str
+    stage: str | None = Field(default=None, description="its journey stage; null: no touchpoint")
     nps: SurveyScore | None = None
     csat: SurveyScore | None = None
     ces: SurveyScore | None = None
@@ -105,7 +106,9 @@ class SurveyHealth(BaseModel):
 
     tiles: list[ScoreTile]
     trends: list[ScoreTrend]
-    touchpoints: list[TouchpointScores] = Field(description="busiest first")
+    touchpoints: list[TouchpointScores] = Field(
+        description="in journey order (awareness to loyalty), busiest first within a stage"
+    )
 
 
 class ClosedLoop(BaseModel):

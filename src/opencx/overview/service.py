@@ -21,6 +21,7 @@ from opencx.customers import service as customers
 from opencx.db import utcnow
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys import service as journeys
+from opencx.journeys.schemas import JourneyStage
 from opencx.overview.schemas import (
     PERIOD_DAYS,
     Activity,
@@ -130,7 +131,12 @@ def compute_survey_health(
 def compute_touchpoint_scores(
     session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
 ) -> SurveyHealth:
-    """NPS, CSAT and CES per touchpoint over the period, busiest touchpoint first."""
+    """NPS, CSAT and CES per touchpoint over the period, in journey order by stage (awareness to
+    loyalty), busiest touchpoint first within a stage; responses without one come last."""
+    stages = {
+        touchpoint.id: str(touchpoint.stage)
+        for touchpoint in journeys.list_touchpoints(session, org_id=org_id)
+    }
     rows: dict[int | None, TouchpointScores] = {}
     for metric in TOUCHPOINT_METRICS:
         for score in analytics.compute_survey_scores(
@@ -145,9 +151,18 @@ def compute_touchpoint_scores(
             segment=filters.segment,
         ):
             key = score.key if isinstance(score.key, int) else None
-            row = rows.setdefault(key, TouchpointScores(touchpoint_id=key, name=score.label))
+            row = rows.setdefault(
+                key,
+                TouchpointScores(touchpoint_id=key, name=score.label, stage=stages.get(key)),
+            )
             setattr(row, metric, score)
-    ranked = sorted(rows.values(), key=lambda row: (-row.responses, row.name))
+    journey = [str(stage) for stage in JourneyStage]
+
+    def place(row: TouchpointScores) -> tuple[int, int, str]:
+        stage = journey.index(row.stage) if row.stage in journey else len(journey)
+        return stage, -row.responses, row.name
+
+    ranked = sorted(rows.values(), key=place)
     return SurveyHealth(tiles=[], trends=[], touchpoints=ranked)
 
 
@@ -210,6 +225,7 @@ def _touchpoint_rows(health: SurveyHealth) -> list[list[Cell]]:
         [
             row.touchpoint_id,
             row.name,
+            row.stage,
             *_score_cells(row.nps),
             *_score_cells(row.csat),
             *_score_cells(row.ces),
@@ -242,6 +258,7 @@ SECTIONS: list[Section] = [
                 columns=(
                     "touchpoint_id",
                     "touchpoint",
+                    "stage",
                     "nps",
                     "nps_responses",
                     "csat",
