@@ -601,7 +601,7 @@ def get_agent_feedback(
                 grain="none",
                 start=start,
                 end=end,
-                **mine,
+                agent_id=user_id,
             )
         }
         for metric in ("nps", "csat")

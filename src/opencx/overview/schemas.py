@@ -106,6 +106,11 @@ class SurveyHealth(BaseModel):
 
     tiles: list[ScoreTile]
     trends: list[ScoreTrend]
+
+
+class ScoresByTouchpoint(BaseModel):
+    """NPS, CSAT and CES per touchpoint over the period, filtered by country and segment."""
+
     touchpoints: list[TouchpointScores] = Field(
         description="in journey order (awareness to loyalty), busiest first within a stage"
     )

@@ -29,6 +29,7 @@ from opencx.overview.schemas import (
     ClosedLoop,
     OverviewFilterChoices,
     OverviewFilters,
+    ScoresByTouchpoint,
     ScoreTile,
     ScoreTrend,
     SurveyHealth,
@@ -93,19 +94,21 @@ def compute_survey_health(
 ) -> SurveyHealth:
     """NPS, CSAT, CES and response rate over the period with the change vs the previous one, and
     their weekly trend (see `_trend_start`), for customers of the country and segment."""
-    scope = {"org_id": org_id, "country": filters.country, "segment": filters.segment}
     tiles, trends = [], []
     for metric, name in METRIC_NAMES.items():
-        (change,) = analytics.compute_survey_score_change(
+        changes = analytics.compute_survey_score_change(
             session,
+            org_id=org_id,
             metric=metric,
             by="all",
             a_start=filters.previous_start,
             a_end=filters.start,
             b_start=filters.start,
             b_end=filters.end,
-            **scope,
-        ) or [None]
+            country=filters.country,
+            segment=filters.segment,
+        )
+        change = changes[0] if changes else None  # by "all": one group, or none at all
         tiles.append(
             ScoreTile(
                 metric=metric,  # type: ignore[arg-type]
@@ -119,18 +122,20 @@ def compute_survey_health(
             session,
             metric=metric,
             by="all",
+            org_id=org_id,
             grain="week",
             start=_trend_start(filters),
             end=filters.end,
-            **scope,
+            country=filters.country,
+            segment=filters.segment,
         )
         trends.append(ScoreTrend(metric=metric, name=name, weeks=weeks))
-    return SurveyHealth(tiles=tiles, trends=trends, touchpoints=[])
+    return SurveyHealth(tiles=tiles, trends=trends)
 
 
 def compute_touchpoint_scores(
     session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
-) -> SurveyHealth:
+) -> ScoresByTouchpoint:
     """NPS, CSAT and CES per touchpoint over the period, in journey order by stage (awareness to
     loyalty), busiest touchpoint first within a stage; responses without one come last."""
     stages = {
@@ -153,7 +158,11 @@ def compute_touchpoint_scores(
             key = score.key if isinstance(score.key, int) else None
             row = rows.setdefault(
                 key,
-                TouchpointScores(touchpoint_id=key, name=score.label, stage=stages.get(key)),
+                TouchpointScores(
+                    touchpoint_id=key,
+                    name=score.label,
+                    stage=None if key is None else stages.get(key),
+                ),
             )
             setattr(row, metric, score)
     journey = [str(stage) for stage in JourneyStage]
@@ -163,7 +172,7 @@ def compute_touchpoint_scores(
         return stage, -row.responses, row.name
 
     ranked = sorted(rows.values(), key=place)
-    return SurveyHealth(tiles=[], trends=[], touchpoints=ranked)
+    return ScoresByTouchpoint(touchpoints=ranked)
 
 
 def _midnight(day: date) -> datetime:
@@ -220,7 +229,7 @@ def _score_cells(score: SurveyScore | None) -> list[Cell]:
     return [None, None] if score is None else [score.value, score.responses]
 
 
-def _touchpoint_rows(health: SurveyHealth) -> list[list[Cell]]:
+def _touchpoint_rows(scores: ScoresByTouchpoint) -> list[list[Cell]]:
     return [
         [
             row.touchpoint_id,
@@ -230,7 +239,7 @@ def _touchpoint_rows(health: SurveyHealth) -> list[list[Cell]]:
             *_score_cells(row.csat),
             *_score_cells(row.ces),
         ]
-        for row in health.touchpoints
+        for row in scores.touchpoints
     ]
 
 
