@@ -14,11 +14,17 @@ from opencx.customers.schemas import CustomerIn
 from opencx.errors import InvalidInput
 from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
-from opencx.overview.service import WEEKS_CHARTED, compute_overview
+from opencx.overview.service import (
+    WEEKS_CHARTED,
+    compute_activity,
+    compute_overview,
+    resolve_overview_filters,
+)
 from tests.conftest import Tenant
 
 # A Wednesday: its ISO week began on Monday 2026-11-16.
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+FILTERS = resolve_overview_filters(period="30d", today=NOW.date())
 
 
 def add_customer(session: Session, org_id: int, email: str) -> int:
@@ -94,8 +100,7 @@ def add_events(session: Session, org_id: int, moments: list[datetime]) -> None:
 def test_overview_of_an_empty_organization_is_all_zeros(
     db_session: Session, tenant: Tenant
 ) -> None:
-    overview = compute_overview(db_session, org_id=tenant.org_id, now=NOW)
-    assert overview.is_empty
+    overview = compute_activity(db_session, org_id=tenant.org_id, filters=FILTERS, now=NOW)
     assert (overview.customers, overview.orders_last_30_days) == (0, 0)
     assert (overview.late_deliveries_last_30_days, overview.events_last_7_days) == (0, 0)
     # the chart still gets its 26 weeks, oldest first, ending with the current week
@@ -163,13 +168,12 @@ def test_overview_counts_only_the_windows_and_this_organization(
     add_events(db_session, other_tenant.org_id, [NOW - timedelta(days=1)])
     db_session.commit()
     # when the overview is computed
-    overview = compute_overview(db_session, org_id=tenant.org_id, now=NOW)
+    overview = compute_activity(db_session, org_id=tenant.org_id, filters=FILTERS, now=NOW)
     # then each figure counts its own window, for this organization only
     assert overview.customers == 2  # the merged-away profile is not a customer of its own
     assert overview.orders_last_30_days == 6
     assert overview.late_deliveries_last_30_days == 2  # delivered late, and overdue
     assert overview.events_last_7_days == 2
-    assert not overview.is_empty
     per_week = {w.week_start: w.orders for w in overview.orders_per_week}
     assert per_week[date(2026, 11, 16)] == 2
     assert per_week[date(2026, 11, 9)] == 2  # last week's order and the overdue one
@@ -180,5 +184,7 @@ def test_overview_counts_only_the_windows_and_this_organization(
 
 def test_overview_refuses_a_moment_without_timezone(db_session: Session, tenant: Tenant) -> None:
     with pytest.raises(InvalidInput) as error:
-        compute_overview(db_session, org_id=tenant.org_id, now=datetime(2026, 11, 18))
+        compute_overview(
+            db_session, org_id=tenant.org_id, filters=FILTERS, now=datetime(2026, 11, 18)
+        )
     assert error.value.field == "now"

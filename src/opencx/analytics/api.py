@@ -44,6 +44,12 @@ TextSourceFilter = Annotated[
         description="survey_answer (comments) or conversation_message (customer messages); both when absent"
     ),
 ]
+CountryFilter = Annotated[
+    str | None, Query(max_length=64, description="only customers of this country (ISO code)")
+]
+SegmentFilter = Annotated[
+    str | None, Query(max_length=100, description="only customers in this segment")
+]
 
 
 @router.get("/units-sold-per-product-per-week", response_model=list[UnitsSoldWeek])
@@ -82,6 +88,8 @@ def read_survey_scores(
     grain: PeriodGrain = "week",
     survey_id: SurveyFilter = None,
     agent_id: AgentFilter = None,
+    country: CountryFilter = None,
+    segment: SegmentFilter = None,
 ) -> list[SurveyScore]:
     """NPS, CSAT, CES or response rate with a 95% interval per group and week, month or period."""
     return service.compute_survey_scores(
@@ -94,6 +102,8 @@ def read_survey_scores(
         end=end,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
 
 
@@ -109,6 +119,8 @@ def read_survey_score_change(
     b_end: Annotated[date, Query(description="UTC day after period B (exclusive)")],
     survey_id: SurveyFilter = None,
     agent_id: AgentFilter = None,
+    country: CountryFilter = None,
+    segment: SegmentFilter = None,
 ) -> list[SurveyScoreChange]:
     """Each group's metric in periods A and B, the change B - A, its 95% interval and p-value."""
     return service.compute_survey_score_change(
@@ -122,6 +134,8 @@ def read_survey_score_change(
         b_end=b_end,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
 
 

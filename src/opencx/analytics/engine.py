@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +118,40 @@ def _create_tables(store: duckdb.DuckDBPyConnection) -> None:
         store.execute(table.duckdb_ddl())
 
 
+# The connection a caller holds open for several queries (see reused_connection), per context.
+_held: ContextVar[BaseBackend | None] = ContextVar("opencx_analytics_held", default=None)
+
+
 @contextmanager
 def analytics_connection(url: str | None = None) -> Iterator[BaseBackend]:
-    """Open the analytics store for one use and close it afterwards."""
+    """Open the analytics store for one use and close it afterwards (or lend the held one)."""
+    held = _held.get()
+    if held is not None and url is None:
+        yield held
+        return
     backend = connect(url)
     try:
         yield backend
     finally:
         backend.disconnect()
+
+
+@contextmanager
+def reused_connection() -> Iterator[None]:
+    """Let every `analytics_connection()` inside the block share one connection.
+
+    Opening a DuckDB connection costs more than a metric's query on a million rows, so a page
+    that asks many questions (the overview) holds one for its whole request.
+    """
+    if _held.get() is not None:
+        yield
+        return
+    with analytics_connection() as backend:
+        token = _held.set(backend)
+        try:
+            yield
+        finally:
+            _held.reset(token)
 
 
 # Compiled SQL and result schema of DuckDB queries, by the caller's key (see query_rows).

@@ -133,6 +133,7 @@ def late_deliveries_per_week(
 
 
 SURVEY_DIMENSIONS = (
+    "all",
     "touchpoint",
     "channel",
     "agent",
@@ -194,6 +195,8 @@ def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id
     Country: rows of unknown customers form the NULL group. Segment: a row counts once in each
     segment of its customer, and rows of customers without segments count in none.
     """
+    if by == "all":
+        return rows.mutate(group_key=ibis.literal("all", type="string"))
     if by in _SOURCE_COLUMNS:
         return rows.mutate(group_key=rows[_SOURCE_COLUMNS[by]])
     if by not in ("country", "segment"):
@@ -210,6 +213,27 @@ def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id
     )
 
 
+def _of_customers(
+    rows: ir.Table,
+    customers: ir.Table | None,
+    *,
+    org_id: int,
+    country: str | None,
+    segment: str | None,
+) -> ir.Table:
+    """`rows` of customers in `country` and `segment` (each optional; read as in `_grouped_rows`)."""
+    if country is None and segment is None:
+        return rows
+    if customers is None:
+        raise ValueError("filtering by country or segment needs the customers table")
+    profiles = customer_profiles(customers, org_id=org_id)
+    if country is not None:
+        profiles = profiles.filter(profiles.country == country)
+    if segment is not None:
+        profiles = profiles.filter(profiles.segments.contains(segment))
+    return rows.filter(rows.customer_id.isin(profiles.profile_id))
+
+
 def _scored_responses(
     survey_responses: ir.Table,
     customers: ir.Table | None,
@@ -222,6 +246,8 @@ def _scored_responses(
     grain: str,
     survey_id: int | None,
     agent_id: int | None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     scored = survey_responses.filter(
         survey_responses.org_id == org_id,
@@ -234,6 +260,7 @@ def _scored_responses(
         scored = scored.filter(scored.survey_id == survey_id)
     if agent_id is not None:
         scored = scored.filter(scored.agent_id == agent_id)
+    scored = _of_customers(scored, customers, org_id=org_id, country=country, segment=segment)
     scored = scored.mutate(
         period_start=_period_start(scored.submitted_at, grain=grain, start=start)
     )
@@ -252,6 +279,8 @@ def nps_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """NPS responses, promoters (9-10), passives (7-8), detractors (0-6) per group and period.
 
@@ -270,6 +299,8 @@ def nps_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     score = scored.score
     counted = scored.select(
@@ -305,6 +336,8 @@ def csat_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """CSAT responses and satisfied ones (4-5 of 5) per group and period (see `nps_by_group`)."""
     scored = _scored_responses(
@@ -318,6 +351,8 @@ def csat_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     grouped = (
         scored.mutate(satisfied=ibis.ifelse(scored.score >= 4, 1, 0))
@@ -340,6 +375,8 @@ def ces_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """CES responses, mean score (1-7, higher is easier) and the integer sums behind it.
 
@@ -357,6 +394,8 @@ def ces_by_group(
         grain=grain,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     grouped = (
         scored.mutate(square=scored.score * scored.score)
@@ -384,6 +423,8 @@ def response_rate_by_group(
     grain: str = "week",
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """Invitations, and those answered completely, per group and period of the invitation."""
     invited = survey_invitations.filter(
@@ -395,6 +436,7 @@ def response_rate_by_group(
         invited = invited.filter(invited.survey_id == survey_id)
     if agent_id is not None:
         invited = invited.filter(invited.agent_id == agent_id)
+    invited = _of_customers(invited, customers, org_id=org_id, country=country, segment=segment)
     completed = survey_responses.filter(
         survey_responses.org_id == org_id, survey_responses.completed
     ).select("invitation_id")
@@ -1186,5 +1228,16 @@ METRICS: tuple[Metric, ...] = (
             ("conversations", "conversation_messages"),
         )
         for by, grain in (("channel", "week"), ("agent", "month"), ("all", "none"))
+    ),
+    # The overview's questions: every response as one group, filtered by country and segment.
+    Metric(
+        "nps_all_per_week_of_a_country_and_segment",
+        partial(nps_by_group, by="all", grain="week", country="NL", segment="vip"),
+        ("survey_responses", "customers"),
+    ),
+    Metric(
+        "response_rate_all_of_a_segment",
+        partial(response_rate_by_group, by="all", grain="none", segment="newsletter"),
+        ("survey_invitations", "survey_responses", "customers"),
     ),
 )

@@ -51,7 +51,7 @@ class LateDeliveriesWeek(BaseModel):
 
 SurveyMetricName = Literal["nps", "csat", "ces", "response_rate"]
 SurveyDimension = Literal[
-    "touchpoint", "channel", "agent", "team", "country", "segment", "survey", "language"
+    "all", "touchpoint", "channel", "agent", "team", "country", "segment", "survey", "language"
 ]
 PeriodGrain = Literal["week", "month", "none"]
 GroupKey = int | str | None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ import ibis.expr.types as ir
 from sqlalchemy.orm import Session
 
 from opencx.analytics import metrics
-from opencx.analytics.engine import analytics_connection, query_rows
+from opencx.analytics.engine import analytics_connection, query_rows, reused_connection
 from opencx.analytics.schemas import (
     AgentFeedback,
     AgentFeedbackOverview,
@@ -245,6 +246,7 @@ _BY_GROUP: dict[str, Callable[..., ir.Table]] = {
     "response_rate": metrics.response_rate_by_group,
 }
 _NO_GROUP = {
+    "all": "All responses",
     "touchpoint": "No touchpoint",
     "channel": "No channel",
     "agent": "No agent",
@@ -271,6 +273,8 @@ def _score_rows(
     end: date,
     survey_id: int | None,
     agent_id: int | None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[dict[str, Any]]:
     with analytics_connection() as store:
 
@@ -291,9 +295,23 @@ def _score_rows(
                 grain=grain,
                 survey_id=survey_id,
                 agent_id=agent_id,
+                country=country,
+                segment=segment,
             ).order_by(["period_start", "group_key"])
 
-        key = ("survey_scores", org_id, metric, by, grain, start, end, survey_id, agent_id)
+        key = (
+            "survey_scores",
+            org_id,
+            metric,
+            by,
+            grain,
+            start,
+            end,
+            survey_id,
+            agent_id,
+            country,
+            segment,
+        )
         return query_rows(store, key, expression)
 
 
@@ -352,7 +370,7 @@ def _check_filters(
 
 
 def _label(labels: dict[GroupKey, str], by: str, key: GroupKey) -> str:
-    if key is None:
+    if key is None or by == "all":
         return _NO_GROUP[by]
     return labels.get(key, f"#{key}" if isinstance(key, int) else str(key))
 
@@ -368,8 +386,14 @@ def compute_survey_scores(
     end: date,
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[SurveyScore]:
-    """A survey metric with its 95% interval per group of `by` and period of `grain` in [start, end)."""
+    """A survey metric with its 95% interval per group of `by` and period of `grain` in [start, end).
+
+    `by="all"` makes one group of every response; `country` and `segment` keep only the responses
+    (invitations, for response_rate) of customers in them.
+    """
     _check_choice("metric", metric, tuple(_BY_GROUP))
     _check_choice("by", by, metrics.SURVEY_DIMENSIONS)
     _check_choice("grain", grain, metrics.PERIOD_GRAINS)
@@ -384,6 +408,8 @@ def compute_survey_scores(
         end=end,
         survey_id=survey_id,
         agent_id=agent_id,
+        country=country,
+        segment=segment,
     )
     labels = _group_labels(session, org_id=org_id, by=by)
     return [_score(metric, by, _label(labels, by, row["group_key"]), row) for row in rows]
@@ -414,6 +440,8 @@ def compute_survey_score_change(
     b_end: date,
     survey_id: int | None = None,
     agent_id: int | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[SurveyScoreChange]:
     """Each group's metric in period A and in period B, the change B - A and its significance."""
     _check_choice("metric", metric, tuple(_BY_GROUP))
@@ -432,6 +460,8 @@ def compute_survey_score_change(
             end=end,
             survey_id=survey_id,
             agent_id=agent_id,
+            country=country,
+            segment=segment,
         )
         periods[name] = {row["group_key"]: row for row in rows}
     labels = _group_labels(session, org_id=org_id, by=by)
@@ -578,7 +608,7 @@ def get_agent_feedback(
                 grain="none",
                 start=start,
                 end=end,
-                **mine,
+                agent_id=user_id,
             )
         }
         for metric in ("nps", "csat")
@@ -1091,3 +1121,27 @@ def get_service_desk_report(
         groups=groups,
         trend=[weekly.get(monday) for monday in mondays],
     )
+
+
+def sharing_one_connection() -> AbstractContextManager[None]:
+    """A block in which every metric asked shares one connection to the store (for pages that
+    ask many questions at once)."""
+    return reused_connection()
+
+
+def get_survey_data_stamp(*, org_id: int) -> str:
+    """A short text that changes whenever the sync copies survey responses or invitations of the
+    organization: cheap enough for a page to poll (two counts and maxima on the store)."""
+    with analytics_connection() as store:
+        parts = []
+        for name in ("survey_responses", "survey_invitations"):
+            table = store.table(name)
+            mine = table.filter(table.org_id == org_id)
+
+            def expression(mine: ir.Table = mine) -> ir.Table:
+                return mine.aggregate(rows=mine.count(), newest=mine.updated_at.max())
+
+            row = query_rows(store, ("survey_data_stamp", name, org_id), expression)[0]
+            newest = "" if row["newest"] is None else row["newest"].isoformat()
+            parts.append(f"{row['rows']}.{newest}")
+    return "|".join(parts)

@@ -1,35 +1,136 @@
-"""Pydantic shape of the overview dashboard."""
+"""Pydantic shapes of the overview dashboard: its filters, its sections' data, a chart's table."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from opencx.analytics.schemas import ScoreChange, SurveyScore
 from opencx.commerce.schemas import OrdersWeek
 from opencx.surveys.follow_ups.schemas import FollowUpSummary
 
+PeriodChoice = Literal["7d", "30d", "90d", "custom"]
+PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90}
 
-class Overview(BaseModel):
-    """Headline figures of one organization, live from the operational store."""
 
-    as_of: datetime
-    customers: int = Field(description="active profiles: not merged away, not erased")
+class OverviewFilters(BaseModel):
+    """What every tile of the overview shows: a period of whole UTC days and whose customers.
+
+    `start` and `end` (exclusive) are resolved from `period` and today, or given for "custom".
+    The previous period is the same number of days just before.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    period: PeriodChoice = "30d"
+    start: date
+    end: date = Field(description="the UTC day after the period (exclusive)")
+    country: str | None = Field(default=None, max_length=64)
+    segment: str | None = Field(default=None, max_length=100)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def previous_start(self) -> date:
+        return self.start - timedelta(days=self.days)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        """The period as a file name part: 2026-11-01_2026-11-30."""
+        return f"{self.start.isoformat()}_{self.last_day.isoformat()}"
+
+    def query(self, **changes: str | None) -> dict[str, str]:
+        """The filters as URL parameters (for links and the CSV downloads)."""
+        params: dict[str, str | None] = {"period": self.period}
+        if self.period == "custom":
+            params |= {"start": self.start.isoformat(), "end": self.last_day.isoformat()}
+        params |= {"country": self.country, "segment": self.segment} | changes
+        return {key: value for key, value in params.items() if value}
+
+
+class Activity(BaseModel):
+    """Headline figures of the operational store (fixed windows, as their domains define them)."""
+
+    customers: int = Field(description="active profiles in the country and segment filtered on")
     orders_last_30_days: int
     late_deliveries_last_30_days: int = Field(
         description="promised in the last 30 days and delivered late or not yet delivered"
     )
     events_last_7_days: int
     orders_per_week: list[OrdersWeek] = Field(description="the last 26 ISO weeks, oldest first")
-    follow_ups_last_30_days: FollowUpSummary = Field(
-        description="the closed loop: detractors' follow-ups opened in the last 30 days"
-    )
+
+
+class ScoreTile(BaseModel):
+    """One survey metric over the period: value, 95% interval and change vs the previous period."""
+
+    metric: Literal["nps", "csat", "ces", "response_rate"]
+    name: str = Field(description="NPS, CSAT, CES or Response rate")
+    current: SurveyScore | None = Field(description="null: no responses in the period")
+    previous: SurveyScore | None = Field(description="null: no responses in the previous period")
+    change: ScoreChange | None
+
+
+class ScoreTrend(BaseModel):
+    """A metric per ISO week of the period (weeks without responses left out)."""
+
+    metric: str
+    name: str
+    weeks: list[SurveyScore]
+
+
+class TouchpointScores(BaseModel):
+    """NPS, CSAT and CES of one touchpoint over the period."""
+
+    touchpoint_id: int | None
+    name: str
+    stage: str | None = Field(default=None, description="its journey stage; null: no touchpoint")
+    nps: SurveyScore | None = None
+    csat: SurveyScore | None = None
+    ces: SurveyScore | None = None
 
     @property
-    def is_empty(self) -> bool:
-        """Nothing imported yet: no customers, orders or events."""
-        return not (
-            self.customers
-            or self.events_last_7_days
-            or any(week.orders for week in self.orders_per_week)
-        )
+    def responses(self) -> int:
+        return sum(score.responses for score in (self.nps, self.csat, self.ces) if score)
+
+
+class SurveyHealth(BaseModel):
+    """The voice of the customer over the period, filtered by country and segment."""
+
+    tiles: list[ScoreTile]
+    trends: list[ScoreTrend]
+
+
+class ScoresByTouchpoint(BaseModel):
+    """NPS, CSAT and CES per touchpoint over the period, filtered by country and segment."""
+
+    touchpoints: list[TouchpointScores] = Field(
+        description="in journey order (awareness to loyalty), busiest first within a stage"
+    )
+
+
+class ClosedLoop(BaseModel):
+    """Detractors' follow-ups opened in the period (all customers: the loop has no filters)."""
+
+    summary: FollowUpSummary
+    filtered: bool = Field(description="country or segment asked for, but not applied here")
+
+
+class ChartTable(BaseModel):
+    """Exactly the data one chart draws, as a table (served as CSV)."""
+
+    filename: str
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+
+
+class OverviewFilterChoices(BaseModel):
+    countries: list[str]
+    segments: list[str]

@@ -1872,6 +1872,11 @@ def _feedback_stamp(session: Session, where: list[Any]) -> str:
     return f"{count}.{newest_id or 0}.{moment}"
 
 
+def get_response_stamp(session: Session, *, org_id: int) -> str:
+    """Changes whenever a response of the organization is added or updated (for live pages)."""
+    return _feedback_stamp(session, [SurveyResponse.org_id == org_id])
+
+
 class _FeedbackReader:
     """Turns responses into FeedbackItems, loading names and question texts once per request."""
 

@@ -1,5 +1,5 @@
 // Draws the survey results charts with Apache ECharts: [data-survey-chart] holds either
-// {"type": "trend", "name", "unit", "labels", "value", "low", "high", "responses"} (a weekly line
+// {"type": "trend", "name", "unit", "scale" (optional factor), "labels", "value", "low", "high", "responses"} (a weekly line
 // with its 95% interval as a band) or {"type": "distribution", "labels", "data", "groups"} (bars
 // coloured by group: --score-detractor, --score-passive, --score-promoter, ... in app.css).
 (function () {
@@ -13,7 +13,7 @@
   }
 
   // The axis follows the data in steps of 10 (NPS, CSAT %) or 1 (means), within the scale's range.
-  var RANGES = { NPS: [-100, 100, 10], CSAT: [0, 100, 10] };
+  var RANGES = { NPS: [-100, 100, 10], CSAT: [0, 100, 10], "Response rate": [0, 100, 10] };
 
   function bound(spec, end) {
     var range = RANGES[spec.name] || [1, 10, 1];
@@ -74,6 +74,11 @@
   function draw(element) {
     if (element.dataset.chartDrawn || typeof echarts === "undefined") return;
     var spec = JSON.parse(element.dataset.surveyChart);
+    if (spec.scale && spec.scale !== 1) {  // shares (0..1) drawn as percentages
+      ["value", "low", "high"].forEach(function (key) {
+        spec[key] = spec[key].map(function (v) { return v === null ? null : v * spec.scale; });
+      });
+    }
     var style = getComputedStyle(document.documentElement);
     var accent = style.getPropertyValue("--accent").trim();
     var option = spec.type === "trend" ? trend(spec, accent) : distribution(spec, style, accent);
@@ -93,6 +98,8 @@
   function drawAll() {
     document.querySelectorAll("[data-survey-chart]").forEach(draw);
   }
+  // Parts that htmx swaps in (the overview's live sections) bring new charts.
+  if (window.htmx) window.htmx.onLoad(drawAll);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawAll);
