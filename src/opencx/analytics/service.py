@@ -916,8 +916,8 @@ def compute_text_emotions(
     return [_text_emotions(by, _label(labels, by, row["group_key"]), row) for row in rows]
 
 
-def _all_groups(rows: list[TextSentiment], week: date) -> TextSentiment | None:
-    """The groups of one week added up (counts and score sums are exact)."""
+def combine_text_sentiment(rows: list[TextSentiment], week: date) -> TextSentiment | None:
+    """The groups of one period added up (counts and score sums are exact); None: no texts."""
     texts = sum(row.texts for row in rows)
     if not texts:
         return None
@@ -979,7 +979,9 @@ def get_customer_feelings(
         weeks=[
             FeelingsWeek(
                 week_start=monday,
-                sentiment=_all_groups([r for r in weekly if r.period_start == monday], monday),
+                sentiment=combine_text_sentiment(
+                    [r for r in weekly if r.period_start == monday], monday
+                ),
             )
             for monday in mondays
         ],

@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opencx.analytics.schemas import ScoreChange, SurveyScore
+from opencx.analytics.schemas import ScoreChange, ServiceDeskMeasures, SurveyScore, TextSentiment
 from opencx.commerce.schemas import OrdersWeek
+from opencx.journeys.maps.schemas import PainPoint
 from opencx.surveys.follow_ups.schemas import FollowUpSummary
 
 PeriodChoice = Literal["7d", "30d", "90d", "custom"]
@@ -134,3 +135,52 @@ class ChartTable(BaseModel):
 class OverviewFilterChoices(BaseModel):
     countries: list[str]
     segments: list[str]
+
+
+class SlaWeek(BaseModel):
+    """SLA targets decided and met in time, of the conversations whose clock started that week."""
+
+    week_start: date
+    first_response_decided: int = 0
+    first_response_met: int = 0
+    resolution_decided: int = 0
+    resolution_met: int = 0
+
+    @staticmethod
+    def share(met: int, decided: int) -> float | None:
+        return met / decided if decided else None
+
+    @property
+    def first_response_attainment(self) -> float | None:
+        return self.share(self.first_response_met, self.first_response_decided)
+
+    @property
+    def resolution_attainment(self) -> float | None:
+        return self.share(self.resolution_met, self.resolution_decided)
+
+
+class ServiceDesk(BaseModel):
+    """SLA attainment and the desk's measures of the conversations started in the period (the
+    desk has no customer country or segment: `filtered` says they were asked for, not applied)."""
+
+    sla: SlaWeek = Field(description="the whole period (week_start: the period's first day)")
+    sla_weeks: list[SlaWeek] = Field(description="per ISO week of the clock start, oldest first")
+    desk: ServiceDeskMeasures | None = Field(description="None: no conversation in the period")
+    filtered: bool
+
+
+class Feelings(BaseModel):
+    """Sentiment of the analysed comments and customer messages of the period, with its weekly
+    trend (see the survey trend's weeks); texts carry no country or segment."""
+
+    period: TextSentiment | None = Field(description="None: no analysed text in the period")
+    weeks: list[TextSentiment | None] = Field(description="one per week, None: no text")
+    week_starts: list[date]
+    filtered: bool
+
+
+class TopPainPoints(BaseModel):
+    """The touchpoints that hurt most in the period (journeys' pain-point ranking)."""
+
+    pain_points: list[PainPoint]
+    filtered: bool

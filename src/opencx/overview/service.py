@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -17,22 +18,28 @@ from sqlalchemy.orm import Session
 from opencx.analytics import service as analytics
 from opencx.analytics.schemas import SurveyScore
 from opencx.commerce import service as commerce
+from opencx.conversations import sla_metrics
 from opencx.customers import service as customers
 from opencx.db import utcnow
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys import service as journeys
+from opencx.journeys.maps import service as journey_maps
 from opencx.journeys.schemas import JourneyStage
 from opencx.overview.schemas import (
     PERIOD_DAYS,
     Activity,
     ChartTable,
     ClosedLoop,
+    Feelings,
     OverviewFilterChoices,
     OverviewFilters,
     ScoresByTouchpoint,
     ScoreTile,
     ScoreTrend,
+    ServiceDesk,
+    SlaWeek,
     SurveyHealth,
+    TopPainPoints,
     TouchpointScores,
 )
 from opencx.overview.sections import Cell, Chart, Section
@@ -40,6 +47,7 @@ from opencx.surveys import service as surveys
 from opencx.surveys.follow_ups import service as follow_ups
 
 WEEKS_CHARTED = 26
+TOP_PAIN_POINTS = 5
 TREND_WEEKS = 13  # the trend charts show at least this many weeks up to the period's end
 MAX_PERIOD_DAYS = 366
 METRIC_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "response_rate": "Response rate"}
@@ -186,7 +194,7 @@ def compute_closed_loop(
     summary = follow_ups.compute_follow_up_summary(
         session, org_id=org_id, start=_midnight(filters.start), now=min(now, _midnight(filters.end))
     )
-    return ClosedLoop(summary=summary, filtered=bool(filters.country or filters.segment))
+    return ClosedLoop(summary=summary, filtered=_filtered(filters))
 
 
 def compute_activity(
@@ -206,6 +214,91 @@ def compute_activity(
         events_last_7_days=events,
         orders_per_week=orders.orders_per_week,
     )
+
+
+def _filtered(filters: OverviewFilters) -> bool:
+    return bool(filters.country or filters.segment)
+
+
+def compute_service_desk(
+    session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
+) -> ServiceDesk:
+    """SLA attainment (first response, resolution) and the desk's first-contact resolution and
+    median first response, of the conversations started in the period."""
+    weeks: dict[date, SlaWeek] = {}
+    for row in sla_metrics.compute_sla_attainment(
+        org_id=org_id, start=filters.start, end=filters.end, by="channel"
+    ):
+        week = weeks.setdefault(row.week_start, SlaWeek(week_start=row.week_start))
+        week.first_response_decided += row.first_response_decided
+        week.first_response_met += row.first_response_met
+        week.resolution_decided += row.resolution_decided
+        week.resolution_met += row.resolution_met
+    ordered = [weeks[monday] for monday in sorted(weeks)]
+    total = SlaWeek(
+        week_start=filters.start,
+        **{
+            name: sum(getattr(week, name) for week in ordered)
+            for name in (
+                "first_response_decided",
+                "first_response_met",
+                "resolution_decided",
+                "resolution_met",
+            )
+        },
+    )
+    desk = analytics.compute_service_desk_measures(
+        session, org_id=org_id, by="all", grain="none", start=filters.start, end=filters.end
+    )
+    return ServiceDesk(
+        sla=total, sla_weeks=ordered, desk=desk[0] if desk else None, filtered=_filtered(filters)
+    )
+
+
+def compute_feelings(
+    session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
+) -> Feelings:
+    """Shares negative and positive and the mean sentiment score of the texts of the period,
+    and per week (see `_trend_start`), all channels together."""
+
+    def sentiment(start: date, grain: str) -> list[Any]:
+        return analytics.compute_text_sentiment(
+            session, org_id=org_id, by="channel", start=start, end=filters.end, grain=grain
+        )
+
+    period = analytics.combine_text_sentiment(sentiment(filters.start, "none"), filters.start)
+    weekly = sentiment(_trend_start(filters), "week")
+    mondays = _mondays(_trend_start(filters), filters.end)
+    return Feelings(
+        period=period,
+        weeks=[
+            analytics.combine_text_sentiment(
+                [row for row in weekly if row.period_start == monday], monday
+            )
+            for monday in mondays
+        ],
+        week_starts=mondays,
+        filtered=_filtered(filters),
+    )
+
+
+def _mondays(first: date, end: date) -> list[date]:
+    return [first + timedelta(weeks=n) for n in range((end - first + timedelta(days=6)).days // 7)]
+
+
+def compute_top_pain_points(
+    session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
+) -> TopPainPoints:
+    """The five touchpoints with the highest pain-point impact in the period."""
+    ranking = journey_maps.compute_pain_points(
+        session,
+        org_id=org_id,
+        start=filters.start,
+        end=filters.end,
+        as_of=min(now, _midnight(filters.end)),
+        limit=TOP_PAIN_POINTS,
+    )
+    return TopPainPoints(pain_points=ranking.pain_points, filtered=_filtered(filters))
 
 
 def _trend_rows(metric: str) -> Chart:
@@ -247,6 +340,43 @@ def _orders_rows(activity: Activity) -> list[list[Cell]]:
     return [[week.week_start.isoformat(), week.orders] for week in activity.orders_per_week]
 
 
+def _sla_rows(desk: ServiceDesk) -> list[list[Cell]]:
+    return [
+        [
+            week.week_start.isoformat(),
+            week.first_response_attainment,
+            week.first_response_met,
+            week.first_response_decided,
+            week.resolution_attainment,
+            week.resolution_met,
+            week.resolution_decided,
+        ]
+        for week in desk.sla_weeks
+    ]
+
+
+def _sentiment_rows(feelings: Feelings) -> list[list[Cell]]:
+    return [
+        [monday.isoformat(), None, None, None, 0]
+        if week is None
+        else [
+            monday.isoformat(),
+            week.negative_share,
+            week.positive_share,
+            week.mean_score,
+            week.texts,
+        ]
+        for monday, week in zip(feelings.week_starts, feelings.weeks, strict=True)
+    ]
+
+
+def _pain_rows(top: TopPainPoints) -> list[list[Cell]]:
+    return [
+        [n, point.touchpoint_id, point.name, point.stage, point.score, point.reach, point.negatives]
+        for n, point in enumerate(top.pain_points, start=1)
+    ]
+
+
 SECTIONS: list[Section] = [
     Section(
         key="scores",
@@ -284,6 +414,64 @@ SECTIONS: list[Section] = [
         title="Closed loop",
         compute=compute_closed_loop,
         template="overview/_closed_loop.html",
+    ),
+    Section(
+        key="service-desk",
+        title="Service desk",
+        compute=compute_service_desk,
+        template="overview/_service_desk.html",
+        charts=(
+            Chart(
+                key="sla-per-week",
+                title="SLA attainment per week",
+                columns=(
+                    "week_start",
+                    "first_response_attainment",
+                    "first_response_met",
+                    "first_response_decided",
+                    "resolution_attainment",
+                    "resolution_met",
+                    "resolution_decided",
+                ),
+                table=_sla_rows,
+            ),
+        ),
+    ),
+    Section(
+        key="feelings",
+        title="How customers feel",
+        compute=compute_feelings,
+        template="overview/_feelings.html",
+        charts=(
+            Chart(
+                key="sentiment-per-week",
+                title="Sentiment per week",
+                columns=("week_start", "negative_share", "positive_share", "mean_score", "texts"),
+                table=_sentiment_rows,
+            ),
+        ),
+    ),
+    Section(
+        key="pain-points",
+        title="Top pain points",
+        compute=compute_top_pain_points,
+        template="overview/_pain_points.html",
+        charts=(
+            Chart(
+                key="pain-points",
+                title="Top pain points",
+                columns=(
+                    "rank",
+                    "touchpoint_id",
+                    "touchpoint",
+                    "stage",
+                    "score",
+                    "reach",
+                    "negatives",
+                ),
+                table=_pain_rows,
+            ),
+        ),
     ),
     Section(
         key="activity",
