@@ -1400,7 +1400,8 @@ def import_conversations(
 
     All or nothing: any unknown customer, user or touchpoint, resolutions out of order or a
     channel message id stored before is an `InvalidInput` naming the item and field. Nothing
-    is announced live and no survey is triggered: these conversations are history.
+    is announced live and no survey is triggered: these conversations are history. Each gets
+    its SLA clocks as a live one would have (`sla.start_imported_clocks`).
     """
     _check_import(session, org_id=org_id, items=items)
     if not items:
@@ -1437,5 +1438,36 @@ def import_conversations(
     if messages:
         # Core executemany: one statement for all messages (the ORM would send one per row).
         session.connection().execute(insert(Message.__table__), messages)
+    sla.start_imported_clocks(
+        session,
+        org_id=org_id,
+        histories=[
+            clocks
+            for conversation_id, item, row in zip(ids, items, rows, strict=True)
+            if (clocks := _imported_clocks(conversation_id, item, row)) is not None
+        ],
+        now=utcnow(),
+    )
     session.flush()
     return ids
+
+
+def _imported_clocks(
+    conversation_id: int, item: ConversationImport, row: dict[str, Any]
+) -> sla.ImportedClocks | None:
+    """The clocks an imported conversation had; None without a customer message (no clock)."""
+    inbound = sorted(m.sent_at for m in item.messages if m.direction is MessageDirection.inbound)
+    if not inbound:
+        return None
+    reopened_by = [r for r in item.resolutions if any(t > r for t in inbound)]
+    since = min(t for t in inbound if t > reopened_by[-1]) if reopened_by else inbound[0]
+    return sla.ImportedClocks(
+        conversation_id=conversation_id,
+        channel=item.channel,
+        priority=item.priority,
+        team=item.team,
+        started_at=inbound[0],
+        first_response_at=row["first_response_at"],
+        resolution_since=since,
+        resolved_at=row["resolved_at"],
+    )

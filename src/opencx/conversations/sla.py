@@ -21,10 +21,11 @@ halves these targets, `urgent` quarters them (at least one minute); `low` keeps 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from opencx.conversations.business_hours import (
@@ -411,6 +412,89 @@ def sync_conversation_sla(session: Session, *, conversation: Conversation, at: d
     ):
         row.resolution_breached_at = row.resolution_due_at
     session.flush()
+
+
+@dataclass(frozen=True)
+class ImportedClocks:
+    """What an imported conversation's clocks follow from (see `start_imported_clocks`)."""
+
+    conversation_id: int
+    channel: ConversationChannel
+    priority: ConversationPriority
+    team: str | None
+    started_at: datetime  # the customer's first message
+    first_response_at: datetime | None
+    resolution_since: datetime  # the first message, or the one that last reopened it
+    resolved_at: datetime | None  # None: open now
+
+
+def start_imported_clocks(
+    session: Session, *, org_id: int, histories: Sequence[ImportedClocks], now: datetime
+) -> int:
+    """SLA clocks for conversations imported whole, in bulk, by the rules of live ones; the
+    number of clocks stored.
+
+    The clock starts at the customer's first message with the policy of the conversation's
+    channel, priority and team; the first response is met at `first_response_at`, the
+    resolution at `resolved_at`, each breached when late. Simplified for a reopened history:
+    the resolution clock counts only from the customer message that last reopened it, with
+    the whole target (as a live reopen does). Targets still running and past due by `now`
+    are marked breached (and warned) at their due moment, so the breach check does not
+    announce history as news.
+    """
+    policies: dict[tuple[Any, ...], SlaPolicyOut] = {}
+    opening: dict[str | None, OpeningHours] = {}
+    rows = []
+    columns = [c.key for c in ConversationSla.__table__.columns if c.key != "id"]
+    for history in histories:
+        key = (history.channel, history.priority, history.team)
+        if key not in policies:
+            policies[key] = _policy_for(
+                session,
+                org_id=org_id,
+                channel=history.channel,
+                priority=history.priority,
+                team=history.team,
+            )
+        if history.team not in opening:
+            opening[history.team] = get_opening_hours(session, org_id=org_id, team=history.team)
+        policy, hours = policies[key], opening[history.team]
+        row = ConversationSla(
+            org_id=org_id,
+            conversation_id=history.conversation_id,
+            policy_id=policy.id,
+            business_hours=policy.business_hours,
+            warning_percent=policy.warning_percent,
+            started_at=history.started_at,
+            first_response_target_minutes=policy.first_response_minutes,
+            resolution_target_minutes=policy.resolution_minutes,
+            resolution_running_since=history.resolution_since,
+            resolution_elapsed_seconds=0,
+            created_at=history.started_at,
+            updated_at=now,
+        )
+        _arm(row, hours)  # due moments from the starts, as a new conversation gets them
+        row.first_response_met_at = history.first_response_at
+        if history.resolved_at is not None:
+            _stop_resolution_clock(row, history.resolved_at, hours)
+            row.resolution_met_at = history.resolved_at
+        for target in ("first_response", "resolution"):
+            due: datetime | None = getattr(row, f"{target}_due_at")
+            met: datetime | None = getattr(row, f"{target}_met_at")
+            if due is None:
+                continue
+            if met is not None and _late(met, due):
+                setattr(row, f"{target}_breached_at", due)
+            elif met is None and _still_running(row, target):
+                warn: datetime | None = getattr(row, f"{target}_warn_at")
+                if warn is not None and warn <= now:
+                    setattr(row, f"{target}_warned_at", warn)
+                if due <= now:
+                    setattr(row, f"{target}_breached_at", due)
+        rows.append({column: getattr(row, column) for column in columns})
+    if rows:
+        session.connection().execute(insert(ConversationSla.__table__), rows)
+    return len(rows)
 
 
 def _rearm_open_clocks(session: Session, *, org_id: int, team: str | None) -> None:
