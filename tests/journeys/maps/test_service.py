@@ -7,9 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from opencx.analytics.sync import sync_to_analytics
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys.maps import service
 from opencx.journeys.maps.schemas import TaskIn
+from opencx.surveys import service as surveys
+from opencx.surveys.schemas import InvitationIn, SurveyIn
+from opencx.textanalytics import service as textanalytics
 from tests.journeys.maps.conftest import END, START, T0, TOUCHPOINTS, Journey
 
 CHECKOUT = TaskIn(
@@ -175,3 +179,49 @@ def test_a_backwards_period_is_refused(db_session: Session, journey: Journey) ->
     with pytest.raises(InvalidInput) as refused:
         service.compute_journey_map(org_id=journey.org_id, start=END, end=START)
     assert refused.value.field == "end"
+
+
+def test_a_touchpoint_with_analysed_negative_comments_shows_their_sentiment(
+    db_session: Session, journey: Journey
+) -> None:
+    # given Pia (PL) comments angrily on the delivery updates, and the comment is analysed
+    survey = surveys.create_survey(
+        db_session, org_id=journey.org_id, data=SurveyIn(name="Delivery updates", kind="nps")
+    )
+    surveys.publish_survey(db_session, org_id=journey.org_id, survey_id=survey.id)
+    moment = T0 + timedelta(days=8)
+    invitation = surveys.create_invitation(
+        db_session,
+        org_id=journey.org_id,
+        survey_id=survey.id,
+        data=InvitationIn(
+            customer_id=journey.pia,
+            channel="email",
+            touchpoint_id=journey.touchpoint_ids["delivery-updates"],
+        ),
+        now=moment,
+    )
+    surveys.record_answers(
+        db_session,
+        token=invitation.token,
+        form={
+            "shown": ["score", "why"],
+            "q_score": ["1"],
+            "q_why": ["Terrible, the parcel arrived broken and two weeks late, awful service"],
+        },
+        now=moment,
+    )
+    db_session.commit()
+    textanalytics.analyze_pending_texts(db_session, org_id=journey.org_id)
+    db_session.commit()
+    sync_to_analytics()
+    # when the map of March is computed
+    journey_map = service.compute_journey_map(org_id=journey.org_id, start=START, end=END)
+    places = {p.key: p for s in journey_map.stages for p in s.touchpoints}
+    # then the delivery touchpoint shows a negative sentiment, the others none
+    assert places["delivery-updates"].sentiment is not None
+    assert places["delivery-updates"].sentiment < 0
+    assert places["checkout"].sentiment is None
+    # and the map of Dutch customers leaves Pia's comment out
+    dutch = service.compute_journey_map(org_id=journey.org_id, start=START, end=END, country="NL")
+    assert all(p.sentiment is None for s in dutch.stages for p in s.touchpoints)

@@ -27,8 +27,9 @@ class TouchpointOnMap(BaseModel):
     csat_responses: int = 0
     ces: float | None = Field(None, description="mean score, 1-7, higher is easier")
     ces_responses: int = 0
-    # Filled once text analytics reports sentiment per touchpoint (see docs/journeys.md).
-    sentiment: float | None = None
+    sentiment: float | None = Field(
+        None, description="mean sentiment score of analysed comments and messages there, -1 to 1"
+    )
 
 
 class StageOnMap(BaseModel):

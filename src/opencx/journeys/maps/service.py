@@ -112,7 +112,44 @@ def compute_journey_map(
             )
             for kind in ("nps", "csat", "ces")
         }
-    return _assemble_map(places, devices, stages, scores, filters)
+        sentiment = _rows(
+            store, ("journey_sentiment", *key), _sentiment_by_touchpoint(store, filters)
+        )
+    return _assemble_map(places, devices, stages, scores, sentiment, filters)
+
+
+def _chosen(store: Any, filters: dict[str, Any]) -> ir.Table | None:
+    return metrics.chosen_customers(
+        store.table("customers"),
+        org_id=filters["org_id"],
+        segment=filters["segment"],
+        country=filters["country"],
+    )
+
+
+def _sentiment_by_touchpoint(store: Any, filters: dict[str, Any]) -> Callable[[], ir.Table]:
+    """Text analytics' sentiment per touchpoint (comments and customer messages), over the
+    chosen customers' texts."""
+
+    def build() -> ir.Table:
+        chosen = _chosen(store, filters)
+        responses, conversations = store.table("survey_responses"), store.table("conversations")
+        if chosen is not None:
+            responses = responses.filter(responses.customer_id.isin(chosen.profile_id))
+            conversations = conversations.filter(conversations.customer_id.isin(chosen.profile_id))
+        return analytics_metrics.text_sentiment_by_group(
+            store.table("text_analyses"),
+            responses,
+            store.table("conversation_messages"),
+            conversations,
+            org_id=filters["org_id"],
+            start=filters["start"],
+            end=filters["end"],
+            by="touchpoint",
+            grain="none",
+        )
+
+    return build
 
 
 def _scores_by_touchpoint(store: Any, kind: str, filters: dict[str, Any]) -> Callable[[], ir.Table]:
@@ -124,12 +161,7 @@ def _scores_by_touchpoint(store: Any, kind: str, filters: dict[str, Any]) -> Cal
     }[kind]
 
     def build() -> ir.Table:
-        chosen = metrics.chosen_customers(
-            store.table("customers"),
-            org_id=filters["org_id"],
-            segment=filters["segment"],
-            country=filters["country"],
-        )
+        chosen = _chosen(store, filters)
         responses = store.table("survey_responses")
         if chosen is not None:
             responses = responses.filter(responses.customer_id.isin(chosen.profile_id))
@@ -151,6 +183,7 @@ def _assemble_map(
     devices: list[dict[str, Any]],
     stages: list[dict[str, Any]],
     scores: dict[str, list[dict[str, Any]]],
+    sentiment: list[dict[str, Any]],
     filters: dict[str, Any],
 ) -> JourneyMap:
     device_mix: dict[int, dict[str, int]] = defaultdict(dict)
@@ -160,6 +193,7 @@ def _assemble_map(
         kind: {row["group_key"]: row for row in rows if row["group_key"] is not None}
         for kind, rows in scores.items()
     }
+    felt = {row["group_key"]: row["mean_score"] for row in sentiment if row["texts"]}
     per_stage: dict[str, list[TouchpointOnMap]] = defaultdict(list)
     for row in sorted(places, key=lambda r: -r["events"]):
         nps = score_of["nps"].get(row["touchpoint_id"])
@@ -182,6 +216,7 @@ def _assemble_map(
                 csat_responses=csat["responses"] if csat else 0,
                 ces=ces["mean_score"] if ces else None,
                 ces_responses=ces["responses"] if ces else 0,
+                sentiment=felt.get(row["touchpoint_id"]),
             )
         )
     reached = {row["stage"]: row for row in stages}
