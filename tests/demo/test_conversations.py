@@ -146,7 +146,7 @@ def test_the_conversations_load_by_the_service_desks_rules(db_session: Session) 
         "telegram": (IdentityKind.social, "telegram"),
         "chat": (IdentityKind.external, "webchat"),
         "instagram": (IdentityKind.social, "instagram"),
-        "messenger": (IdentityKind.social, "facebook"),
+        "messenger": (IdentityKind.social, "messenger"),  # as the Messenger adapter says
     }
     by_id = {row.id: row for row in stored}
     checked: Counter[str] = Counter()

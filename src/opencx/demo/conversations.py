@@ -202,9 +202,14 @@ class _ConversationBuilder:
             return self._new_identity(
                 customer, "external", "webchat", f"{rng.getrandbits(64):016x}"
             )
-        network = "instagram" if channel == "instagram" else "facebook"
-        handle = f"{_ascii(writer.first_name)}.{rng.randrange(100, 10_000)}"
-        return self._new_identity(customer, "social", network, handle)
+        number = rng.randrange(100, 10_000)
+        if channel == "messenger":
+            # As the Messenger adapter identifies a sender: a numeric page-scoped id in the
+            # namespace messenger (unique per customer; one draw, as before, keeps the world).
+            page_scoped_id = str(10**15 + customer * 10_000 + number)
+            return self._new_identity(customer, "social", "messenger", page_scoped_id)
+        handle = f"{_ascii(writer.first_name)}.{number}"
+        return self._new_identity(customer, "social", "instagram", handle)
 
     # -- when things happen -------------------------------------------------------------------
 
