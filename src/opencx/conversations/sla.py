@@ -493,7 +493,7 @@ def start_imported_clocks(
                     setattr(row, f"{target}_breached_at", due)
         rows.append({column: getattr(row, column) for column in columns})
     if rows:
-        session.connection().execute(insert(ConversationSla.__table__), rows)
+        session.connection().execute(insert(ConversationSla), rows)
     return len(rows)
 
 
