@@ -1,7 +1,7 @@
 // Draws every element with a data-chart attribute as a (stacked) bar chart with Apache ECharts.
 // data-chart holds {"labels": [...], "series": [{"name": ..., "data": [...]}]}; a series named like a
 // timeline kind (order, delivery, ...) takes that kind's colour from app.css (--kind-<name>), and a
-// lone series the accent colour.
+// lone series the accent colour. "stacked": false draws the series side by side (shares, rates).
 (function () {
   "use strict";
 
@@ -26,7 +26,7 @@
         return {
           name: s.name,
           type: "bar",
-          stack: "total",
+          stack: spec.stacked === false ? undefined : "total",
           data: s.data,
           itemStyle: colour ? { color: colour } : undefined,
         };
