@@ -54,7 +54,8 @@ from opencx.text import EMOTIONS
 MAX_DAYS = 3 * 366
 
 
-def _check_period(start: date, end: date, *, field: str = "end") -> None:
+def check_period(start: date, end: date, *, field: str = "end") -> None:
+    """A half-open period [start, end) that runs forward and spans at most MAX_DAYS; else 422."""
     if end <= start:
         raise InvalidInput(field, f"must be after {field.removesuffix('end')}start")
     if (end - start).days > MAX_DAYS:
@@ -65,7 +66,7 @@ def compute_units_sold_per_product_per_week(
     *, org_id: int, start: date, end: date
 ) -> list[UnitsSoldWeek]:
     """Units sold per product and ISO week for orders placed in [start, end)."""
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows = (
             metrics.units_sold_per_product_per_week(
@@ -87,7 +88,7 @@ def compute_events_per_touchpoint_per_day(
     *, org_id: int, start: date, end: date
 ) -> list[TouchpointEventsDay]:
     """Events and distinct customers per touchpoint and UTC day in [start, end)."""
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows = (
             metrics.events_per_touchpoint_per_day(
@@ -108,7 +109,7 @@ def compute_late_deliveries_per_week(
     *, org_id: int, start: date, end: date, as_of: datetime | None = None
 ) -> list[LateDeliveriesWeek]:
     """Deliveries and late ones per ISO week of the promised date in [start, end), as of now."""
-    _check_period(start, end)
+    check_period(start, end)
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidInput("as_of", "must include a timezone")
     with analytics_connection() as store:
@@ -397,7 +398,7 @@ def compute_survey_scores(
     _check_choice("metric", metric, tuple(_BY_GROUP))
     _check_choice("by", by, metrics.SURVEY_DIMENSIONS)
     _check_choice("grain", grain, metrics.PERIOD_GRAINS)
-    _check_period(start, end)
+    check_period(start, end)
     _check_filters(session, org_id=org_id, survey_id=survey_id, agent_id=agent_id)
     rows = _score_rows(
         org_id=org_id,
@@ -446,8 +447,8 @@ def compute_survey_score_change(
     """Each group's metric in period A and in period B, the change B - A and its significance."""
     _check_choice("metric", metric, tuple(_BY_GROUP))
     _check_choice("by", by, metrics.SURVEY_DIMENSIONS)
-    _check_period(a_start, a_end, field="a_end")
-    _check_period(b_start, b_end, field="b_end")
+    check_period(a_start, a_end, field="a_end")
+    check_period(b_start, b_end, field="b_end")
     _check_filters(session, org_id=org_id, survey_id=survey_id, agent_id=agent_id)
     periods = {}
     for name, start, end in (("a", a_start, a_end), ("b", b_start, b_end)):
@@ -651,7 +652,7 @@ def _survey_rows(
     end: date,
     survey_id: int | None,
 ) -> list[dict[str, Any]]:
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
             metric(
@@ -707,7 +708,7 @@ def compute_response_rate_per_touchpoint_per_week(
     *, org_id: int, start: date, end: date, survey_id: int | None = None
 ) -> list[ResponseRateWeek]:
     """Invitations and complete answers per touchpoint and ISO week of invitation in [start, end)."""
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
             metrics.response_rate_per_touchpoint_per_week(
@@ -736,7 +737,7 @@ def compute_follow_ups_per_week(
     *, org_id: int, start: date, end: date, by: FollowUpGrouping = "week"
 ) -> list[FollowUpWeek]:
     """Loop closed within 48 h (with a 95% Wilson interval) and time to close, per week opened."""
-    _check_period(start, end)
+    check_period(start, end)
     column = FOLLOW_UP_GROUPS[by]
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
@@ -773,7 +774,7 @@ def compute_score_distribution_per_survey(
     *, org_id: int, start: date, end: date, survey_id: int | None = None
 ) -> list[ScoreCount]:
     """Scored responses per survey and score submitted in [start, end); one survey when given."""
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows: list[dict[str, Any]] = (
             metrics.score_distribution_per_survey(
@@ -835,7 +836,7 @@ def _check_text_query(
     _check_choice("grain", grain, metrics.PERIOD_GRAINS)
     if source_kind is not None:
         _check_choice("source_kind", source_kind, metrics.TEXT_SOURCES)
-    _check_period(start, end)
+    check_period(start, end)
 
 
 SENTIMENT_NAMES = ("negative", "neutral", "positive")
@@ -1073,7 +1074,7 @@ def compute_service_desk_measures(
     and the share of human responses per channel, team or agent and week, month or period."""
     _check_choice("by", by, metrics.SERVICE_DESK_DIMENSIONS)
     _check_choice("grain", grain, metrics.PERIOD_GRAINS)
-    _check_period(start, end)
+    check_period(start, end)
     measured, authored = _desk_rows(org_id=org_id, by=by, grain=grain, start=start, end=end)
     by_key = {(row["group_key"], row["period_start"]): row for row in measured}
     authored_by_key = {(row["group_key"], row["period_start"]): row for row in authored}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opencx.analytics.engine import analytics_connection, query_rows
-from opencx.analytics.service import _check_period
+from opencx.analytics.service import check_period
 from opencx.errors import Conflict, InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.journeys.funnels import metrics
@@ -148,7 +148,7 @@ def _tables(store: BaseBackend) -> tuple[Any, Any, Any]:
 
 def compute_funnel(session: Session, *, org_id: int, query: FunnelQuery) -> FunnelResult:
     """Visitors, conversion, drop-off and median time per step, overall and per breakdown."""
-    _check_period(query.start, query.end)
+    check_period(query.start, query.end)
     _check_steps(session, org_id=org_id, definition=query)
     catalog = _catalog(session, org_id=org_id)
     steps = tuple(metrics.FunnelStep(s.touchpoint_key, s.event_type) for s in query.steps)
@@ -288,7 +288,7 @@ def compute_transitions(
     limit: int = DEFAULT_TRANSITIONS,
 ) -> TransitionsResult:
     """The most frequent moves from one touchpoint to another within a session."""
-    _check_period(start, end)
+    check_period(start, end)
     names = {tp.id: tp.name for tp in journeys.list_touchpoints(session, org_id=org_id)}
     params: dict[str, Any] = {
         "org_id": org_id,
@@ -342,7 +342,7 @@ def compute_paths(
 ) -> PathsResult:
     """The most common paths of up to `steps` touchpoints after (or before) a touchpoint, and
     the Sankey of the top `limit` of them."""
-    _check_period(start, end)
+    check_period(start, end)
     if not 1 <= steps <= metrics.MAX_PATH_STEPS:
         raise InvalidInput("steps", f"must be 1 to {metrics.MAX_PATH_STEPS}")
     catalog = journeys.list_touchpoints(session, org_id=org_id)
@@ -401,7 +401,7 @@ def compute_paths(
 
 def list_event_types(*, org_id: int, start: date, end: date) -> list[str]:
     """The event types seen in [start, end), most frequent first: a funnel step's choices."""
-    _check_period(start, end)
+    check_period(start, end)
     with analytics_connection() as store:
         rows = query_rows(
             store,

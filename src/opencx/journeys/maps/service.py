@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from opencx.analytics import metrics as analytics_metrics
 from opencx.analytics.engine import analytics_connection, query_rows
+from opencx.analytics.service import check_period
 from opencx.customers import service as customers
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys.maps import metrics
@@ -39,15 +40,7 @@ from opencx.journeys.maps.schemas import (
 )
 from opencx.journeys.models import Event
 
-MAX_DAYS = 3 * 366
 COMMENTS_PER_PAIN_POINT = 3
-
-
-def _check_period(start: date, end: date) -> None:
-    if end <= start:
-        raise InvalidInput("end", "must be after start")
-    if (end - start).days > MAX_DAYS:
-        raise InvalidInput("end", f"the period may span at most {MAX_DAYS} days")
 
 
 def _rows(store: Any, key: tuple[Any, ...], build: Callable[[], ir.Table]) -> list[dict[str, Any]]:
@@ -67,7 +60,7 @@ def compute_journey_map(
     country: str | None = None,
 ) -> JourneyMap:
     """Per stage and touchpoint: volume, customers, conversion, drop-off, time, scores, devices."""
-    _check_period(start, end)
+    check_period(start, end)
     segment, country = segment or None, country or None
     filters: dict[str, Any] = {
         "org_id": org_id,
@@ -286,7 +279,7 @@ def rank_pain_points(
     limit: int = 10,
 ) -> PainPointRanking:
     """Touchpoints ranked by impact in [start, end), each with its weekly trend (no comments)."""
-    _check_period(start, end)
+    check_period(start, end)
     as_of = (as_of or datetime.now(UTC)).replace(microsecond=0)
     with analytics_connection() as store:
         t = store.table
@@ -523,7 +516,7 @@ def compute_task_report(
     session: Session, *, org_id: int, task_id: int, start: date, end: date
 ) -> TaskReport:
     """A task's success, error and abandonment rates, time on task and clicks, by group and week."""
-    _check_period(start, end)
+    check_period(start, end)
     task = get_task(session, org_id=org_id, task_id=task_id)
     definition: dict[str, Any] = {
         "start_event": task.start_event,
