@@ -43,10 +43,6 @@ from opencx.journeys.models import Event
 COMMENTS_PER_PAIN_POINT = 3
 
 
-def _rows(store: Any, key: tuple[Any, ...], build: Callable[[], ir.Table]) -> list[dict[str, Any]]:
-    return query_rows(store, key, build)
-
-
 def _median(seconds_sum: int, rows: int) -> float | None:
     return seconds_sum / rows if rows else None
 
@@ -72,21 +68,21 @@ def compute_journey_map(
     key = tuple(filters.values())
     with analytics_connection() as store:
         t = store.table
-        places = _rows(
+        places = query_rows(
             store,
             ("journey_touchpoints", *key),
             lambda: metrics.journey_touchpoints(
                 t("events"), t("touchpoints"), t("customers"), **filters
             ),
         )
-        devices = _rows(
+        devices = query_rows(
             store,
             ("journey_touchpoints_by_device", *key),
             lambda: metrics.journey_touchpoints(
                 t("events"), t("touchpoints"), t("customers"), by="device", **filters
             ),
         )
-        stages = _rows(
+        stages = query_rows(
             store,
             ("journey_stages", *key),
             lambda: metrics.journey_stages(
@@ -100,12 +96,12 @@ def compute_journey_map(
             ),
         )
         scores = {
-            kind: _rows(
+            kind: query_rows(
                 store, (f"journey_{kind}", *key), _scores_by_touchpoint(store, kind, filters)
             )
             for kind in ("nps", "csat", "ces")
         }
-        sentiment = _rows(
+        sentiment = query_rows(
             store, ("journey_sentiment", *key), _sentiment_by_touchpoint(store, filters)
         )
     return _assemble_map(places, devices, stages, scores, sentiment, filters)
@@ -283,7 +279,7 @@ def rank_pain_points(
     as_of = (as_of or datetime.now(UTC)).replace(microsecond=0)
     with analytics_connection() as store:
         t = store.table
-        weekly = _rows(
+        weekly = query_rows(
             store,
             ("pain_points", org_id, start, end, as_of),
             lambda: metrics.pain_points_per_touchpoint_per_week(
@@ -546,7 +542,7 @@ def compute_task_report(
             )
 
         for view, (by, grain) in views.items():
-            found[view] = _rows(
+            found[view] = query_rows(
                 store,
                 ("task", org_id, start, end, *definition.values(), by, grain),
                 attempts(by, grain),
