@@ -29,8 +29,8 @@ from opencx.journeys.models import JourneyStage
 # The order customers move through; "next stage" means the one after in this list.
 STAGES: tuple[str, ...] = tuple(stage.value for stage in JourneyStage)
 MAP_DIMENSIONS = ("device",)
-TASK_DIMENSIONS = ("device", "channel")
-GRAINS = ("week", "none")
+# The views of a UX task report: the whole period, by device, by channel and per week.
+TASK_VIEWS = ("overall", "device", "channel", "weeks")
 # A complaint: an event of type complaint, or any contact whose properties say intent complaint.
 COMPLAINT_INTENT = r'"intent"\s*:\s*"complaint"'
 # An error event: a type naming an error or failure (checkout_error, payment_failed, ...).
@@ -428,7 +428,7 @@ def pain_points_per_touchpoint_per_week(
     )
 
 
-def task_attempts(
+def task_outcomes(
     events: ir.Table,
     touchpoints: ir.Table,
     *,
@@ -439,10 +439,8 @@ def task_attempts(
     success_event: str,
     error_events: tuple[str, ...] = (),
     abandon_after_seconds: int | None = None,
-    by: str | None = None,
-    grain: str = "none",
 ) -> ir.Table:
-    """A UX task's attempts and outcomes per period (and device or channel, with `by`).
+    """A UX task's attempts and outcomes, in one query for every view of TASK_VIEWS.
 
     An attempt starts at a `start_event` and lasts, in the same session (else the same anonymous
     visitor, else the same customer), until the next start there. It succeeds at the first
@@ -452,11 +450,11 @@ def task_attempts(
     touchpoint. The median and 90th percentile of the time on task (successes, whole seconds)
     come as rows picked by rank: the sum and count of the one or two middle ones, and the
     nearest-rank 90th percentile.
+
+    Rows: `view` (overall, device, channel, weeks), `group_key` (the device or channel; NULL
+    otherwise), `period_start` (the week's Monday for weeks, else `start`) and the sums. The
+    attempts are found once (one pass over the events) and summed per view.
     """
-    if by is not None and by not in TASK_DIMENSIONS:
-        raise ValueError(f"by must be one of {TASK_DIMENSIONS} or None, got {by!r}")
-    if grain not in GRAINS:
-        raise ValueError(f"grain must be one of {GRAINS}, got {grain!r}")
     happened = _in_period(events, "occurred_at", org_id=org_id, start=start, end=end)
     happened = happened.mutate(
         visit=happened.session_id.coalesce(
@@ -479,9 +477,7 @@ def task_attempts(
         attempt_visit=begun.visit,
         started_at=begun.occurred_at,
         ends_at=begun.ends_at,
-        period_start=_week_start(begun.occurred_at)
-        if grain == "week"
-        else ibis.literal(start, type="date"),
+        week_start=_week_start(begun.occurred_at),
         device=begun.device.fill_null("none"),
         channel=begun.channel,
     )
@@ -510,8 +506,7 @@ def task_attempts(
     )
     inside = inside.mutate(done_after=inside.success_rank.min().over(group_by=inside.attempt_id))
     before_done = inside.done_after.isnull() | (inside.seconds <= inside.done_after)
-    keys = ["period_start", *([by] if by else [])]
-    per_attempt = inside.group_by(["attempt_id", *keys]).aggregate(
+    per_attempt = inside.group_by(["attempt_id", "week_start", "device", "channel"]).aggregate(
         seconds=inside.done_after.min(),
         errors=(_flag(before_done) * inside.is_error).sum(),
         clicks=_flag(before_done).sum(),
@@ -521,31 +516,53 @@ def task_attempts(
         seconds=per_attempt.seconds.fill_null(0),
         errored=_flag(per_attempt.errors > 0),
     )
-    group = [*keys, "succeeded"]
-    ranked = outcome.mutate(
+    whole_period = ibis.literal(start, type="date")
+    views = {  # TASK_VIEWS
+        "overall": (ibis.null("string"), whole_period),
+        "device": (outcome.device, whole_period),
+        "channel": (outcome.channel, whole_period),
+        "weeks": (ibis.null("string"), outcome.week_start),
+    }
+    return ibis.union(
+        *(
+            _task_view(outcome, view=view, group_key=group_key, period_start=period_start)
+            for view, (group_key, period_start) in views.items()
+        ),
+        distinct=False,
+    )
+
+
+def _task_view(
+    outcome: ir.Table, *, view: str, group_key: ir.Value, period_start: ir.Value
+) -> ir.Table:
+    """One view's sums over the attempts' outcomes: rates, clicks, median and p90 by rank."""
+    keyed = outcome.mutate(group_key=group_key.cast("string"), period_start=period_start)
+    group = ["period_start", "group_key", "succeeded"]
+    ranked = keyed.mutate(
         position=ibis.row_number().over(group_by=group, order_by=["seconds", "attempt_id"]),
-        size=outcome.attempt_id.count().over(group_by=group),
+        size=keyed.attempt_id.count().over(group_by=group),
     )
     done = ranked.succeeded == 1
     middle = _flag(
         done & ((ranked.position == (ranked.size - 1) // 2) | (ranked.position == ranked.size // 2))
     )
     p90 = _flag(done & (ranked.position == (ranked.size * 9 + 9) // 10 - 1))
-    return (
+    summed = (
         ranked.mutate(middle=middle, p90=p90)
-        .group_by(keys)
+        .group_by(["period_start", "group_key"])
         .aggregate(
-            attempts=ibis._.count(),
-            successes=ibis._.succeeded.sum(),
-            with_errors=ibis._.errored.sum(),
-            error_events=ibis._.errors.sum(),
-            success_clicks=(ibis._.clicks * ibis._.succeeded).sum(),
-            success_seconds=(ibis._.seconds * ibis._.succeeded).sum(),
-            median_seconds_sum=(ibis._.seconds * ibis._.middle).sum(),
-            median_rows=ibis._.middle.sum(),
-            p90_seconds=(ibis._.seconds * ibis._.p90).sum(),
+            attempts=_int(ibis._.count()),
+            successes=_int(ibis._.succeeded.sum()),
+            with_errors=_int(ibis._.errored.sum()),
+            error_events=_int(ibis._.errors.sum()),
+            success_clicks=_int((ibis._.clicks * ibis._.succeeded).sum()),
+            success_seconds=_int((ibis._.seconds * ibis._.succeeded).sum()),
+            median_seconds_sum=_int((ibis._.seconds * ibis._.middle).sum()),
+            median_rows=_int(ibis._.middle.sum()),
+            p90_seconds=_int((ibis._.seconds * ibis._.p90).sum()),
         )
     )
+    return summed.mutate(view=ibis.literal(view))
 
 
 # The parity test runs each entry on DuckDB and ClickHouse; options that compile differently get
@@ -581,14 +598,10 @@ JOURNEY_METRICS: tuple[Metric, ...] = (
         pain_points_per_touchpoint_per_week,
         ("events", "touchpoints", "conversations", "survey_responses", "deliveries", "orders"),
     ),
+    Metric("task_outcomes", partial(task_outcomes, **_EXAMPLE_TASK), ("events", "touchpoints")),
     Metric(
-        "task_attempts_by_device_per_week",
-        partial(task_attempts, **_EXAMPLE_TASK, by="device", grain="week"),
-        ("events", "touchpoints"),
-    ),
-    Metric(
-        "task_attempts_by_channel_with_a_timeout",
-        partial(task_attempts, **_EXAMPLE_TASK, abandon_after_seconds=3 * 86400, by="channel"),
+        "task_outcomes_with_a_timeout",
+        partial(task_outcomes, **_EXAMPLE_TASK, abandon_after_seconds=3 * 86400),
         ("events", "touchpoints"),
     ),
 )

@@ -520,43 +520,32 @@ def compute_task_report(
         "error_events": tuple(task.error_events),
         "abandon_after_seconds": task.abandon_after_seconds,
     }
-    views: dict[str, tuple[str | None, str]] = {
-        "overall": (None, "none"),
-        "device": ("device", "none"),
-        "channel": ("channel", "none"),
-        "weeks": (None, "week"),
-    }
-    found: dict[str, list[dict[str, Any]]] = {}
     with analytics_connection() as store:
-
-        def attempts(by: str | None, grain: str) -> Callable[[], ir.Table]:
-            return lambda: metrics.task_attempts(
+        rows = query_rows(
+            store,
+            ("task", org_id, start, end, *definition.values()),
+            lambda: metrics.task_outcomes(
                 store.table("events"),
                 store.table("touchpoints"),
                 org_id=org_id,
                 start=start,
                 end=end,
-                by=by,
-                grain=grain,
                 **definition,
-            )
-
-        for view, (by, grain) in views.items():
-            found[view] = query_rows(
-                store,
-                ("task", org_id, start, end, *definition.values(), by, grain),
-                attempts(by, grain),
-            )
+            ),
+        )
+    found: dict[str, list[dict[str, Any]]] = {view: [] for view in metrics.TASK_VIEWS}
+    for row in rows:
+        found[row["view"]].append(row)
     return TaskReport(
         task=TaskOut.model_validate(task),
         start=start,
         end=end,
         overall=_figures(found["overall"][0], None) if found["overall"] else None,
         by_device=sorted(
-            (_figures(r, r["device"]) for r in found["device"]), key=lambda f: -f.attempts
+            (_figures(r, r["group_key"]) for r in found["device"]), key=lambda f: -f.attempts
         ),
         by_channel=sorted(
-            (_figures(r, r["channel"]) for r in found["channel"]), key=lambda f: -f.attempts
+            (_figures(r, r["group_key"]) for r in found["channel"]), key=lambda f: -f.attempts
         ),
         weeks=[
             _figures(r, r["period_start"].isoformat())
