@@ -85,6 +85,7 @@ def settings_env(
     monkeypatch.setenv("OPENCX_SLA_CHECK_SECONDS", "0")
     monkeypatch.setenv("OPENCX_TEXT_ENRICHMENT_SECONDS", "0")
     monkeypatch.setenv("OPENCX_TEXT_LEARNING_HOURS", "0")
+    monkeypatch.setenv("OPENCX_OVERVIEW_WARM_SECONDS", "0")
     reset_caches()
     yield tmp_path
     _empty_all_tables()

@@ -22,6 +22,7 @@ from opencx.conversations.tasks import check_slas_periodically
 from opencx.db import session_scope
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
+from opencx.overview.tasks import warm_periodically
 from opencx.settings import get_settings
 from opencx.surveys.tasks import dispatch_periodically
 from opencx.text_safety import RejectUnsafeText
@@ -130,6 +131,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 "stop": stop,
             },
             name="opencx-text-analytics",
+            daemon=True,
+        ).start()
+    if warm_interval := get_settings().overview_warm_seconds:
+        threading.Thread(
+            target=warm_periodically,
+            kwargs={"interval_seconds": warm_interval, "stop": stop},
+            name="opencx-overview-warm",
             daemon=True,
         ).start()
     yield

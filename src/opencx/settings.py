@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     text_learning_hours: int = Field(
         default=24, ge=0, description="How often sentiment is relearned per organization; 0 = never"
     )
+    overview_warm_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="How often the server computes each organization's default overview "
+        "so its first visit of the day is fast; 0 = never",
+    )
     jobs_backend: Literal["inline", "celery"] = "inline"
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"

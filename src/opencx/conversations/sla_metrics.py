@@ -8,12 +8,11 @@ conversations (their clocks are dropped) and conversations without a target of t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from opencx.analytics.engine import analytics_connection
+from opencx.analytics.engine import analytics_connection, query_rows
 from opencx.analytics.tables import MOMENT
 from opencx.conversations.schemas import SlaAttainmentRow
 from opencx.errors import InvalidInput
@@ -104,18 +103,17 @@ def compute_sla_attainment(
         raise InvalidInput("end", f"the period may span at most {MAX_DAYS} days")
     column = SLA_GROUPS[by]
     with analytics_connection() as store:
-        rows: list[dict[str, Any]] = (
-            sla_attainment_per_week(
+        rows = query_rows(
+            store,
+            ("sla_attainment", org_id, start, end, column),
+            lambda: sla_attainment_per_week(
                 store.table("conversation_slas"),
                 store.table("conversations"),
                 org_id=org_id,
                 start=start,
                 end=end,
                 by=column,
-            )
-            .order_by(["week_start", column])
-            .to_pyarrow()
-            .to_pylist()
+            ).order_by(["week_start", column]),
         )
     return [
         SlaAttainmentRow.model_validate(

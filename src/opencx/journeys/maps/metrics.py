@@ -28,7 +28,6 @@ from opencx.journeys.models import JourneyStage
 
 # The order customers move through; "next stage" means the one after in this list.
 STAGES: tuple[str, ...] = tuple(stage.value for stage in JourneyStage)
-MAP_DIMENSIONS = ("device",)
 # The views of a UX task report: the whole period, by device, by channel and per week.
 TASK_VIEWS = ("overall", "device", "channel", "weeks")
 # A complaint: an event of type complaint, or any contact whose properties say intent complaint.
@@ -106,30 +105,22 @@ def journey_touchpoints(
     org_id: int,
     start: date,
     end: date,
-    by: str | None = None,
     segment: str | None = None,
     country: str | None = None,
 ) -> ir.Table:
-    """Events, sessions and distinct known customers per touchpoint (and device, with by="device").
+    """Events, sessions and distinct known customers per touchpoint.
 
     Each row carries the touchpoint's stage, channel and whether it is online. Anonymous events
     count in `events` and `sessions`, not in `customers`.
     """
-    if by is not None and by not in MAP_DIMENSIONS:
-        raise ValueError(f"by must be one of {MAP_DIMENSIONS} or None, got {by!r}")
     happened = _of_customers(
         _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
         chosen_customers(customers, org_id=org_id, segment=segment, country=country),
     )
     # Grouped on ids only, the labels joined to the few result rows: a fraction of the work of
     # grouping ten million events on six label columns.
-    keys = ["touchpoint_id", *([by] if by else [])]
-    happened = happened.select(
-        "touchpoint_id",
-        "customer_id",
-        "session_id",
-        **({"device": happened.device.fill_null("none")} if by == "device" else {}),
-    )
+    keys = ["touchpoint_id"]
+    happened = happened.select("touchpoint_id", "customer_id", "session_id")
     per_customer = happened.group_by([*keys, "customer_id"]).aggregate(events=ibis._.count())
     per_session = happened.filter(happened.session_id.notnull()).group_by([*keys, "session_id"])
     visits = ibis.union(
@@ -146,6 +137,25 @@ def journey_touchpoints(
         events=visits.events.sum(), customers=visits.customers.sum(), sessions=visits.sessions.sum()
     )
     return summed.join(_catalog(touchpoints, org_id=org_id), "touchpoint_id")
+
+
+def journey_devices(
+    events: ir.Table,
+    customers: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    segment: str | None = None,
+    country: str | None = None,
+) -> ir.Table:
+    """Events per touchpoint and device (the device mix of the map; "none" where unknown)."""
+    happened = _of_customers(
+        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
+        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+    )
+    happened = happened.mutate(device=happened.device.fill_null("none"))
+    return happened.group_by(["touchpoint_id", "device"]).aggregate(events=_int(ibis._.count()))
 
 
 def _stage_moments(
@@ -332,16 +342,20 @@ def pain_points_per_touchpoint_per_week(
     catalog = _catalog(touchpoints, org_id=org_id)
     happened = _in_period(events, "occurred_at", org_id=org_id, start=start, end=end)
     happened = happened.join(catalog.select("touchpoint_id", "stage"), "touchpoint_id")
+    # A plain substring test first: the regular expression then runs on the few rows that may
+    # match (AND evaluates its right side only where the left holds), not on every event.
+    properties = happened.properties.fill_null("")
     happened = happened.mutate(
         week_start=_week_start(happened.occurred_at),
         complaint=_flag(
             (happened.type == "complaint")
-            | happened.properties.fill_null("").re_search(COMPLAINT_INTENT)
+            | (properties.contains("complaint") & properties.re_search(COMPLAINT_INTENT))
         ),
-        error=_flag(happened.type.re_search(ERROR_TYPE)),
-        low_review=_flag(
-            (happened.type == "review") & happened.properties.fill_null("").re_search(LOW_RATING)
+        error=_flag(
+            (happened.type.contains("err") | happened.type.contains("fail"))
+            & happened.type.re_search(ERROR_TYPE)
         ),
+        low_review=_flag((happened.type == "review") & properties.re_search(LOW_RATING)),
     )
     touches = happened.group_by(["touchpoint_id", "stage", "week_start", "customer_id"]).aggregate(
         events=ibis._.count(),
@@ -579,9 +593,15 @@ JOURNEY_METRICS: tuple[Metric, ...] = (
         ("events", "touchpoints", "customers"),
     ),
     Metric(
-        "journey_touchpoints_by_device_of_a_segment",
-        partial(journey_touchpoints, by="device", segment="vip", country="NL"),
+        "journey_touchpoints_of_a_segment",
+        partial(journey_touchpoints, segment="vip", country="NL"),
         ("events", "touchpoints", "customers"),
+    ),
+    Metric("journey_devices", journey_devices, ("events", "customers")),
+    Metric(
+        "journey_devices_of_a_segment",
+        partial(journey_devices, segment="vip", country="NL"),
+        ("events", "customers"),
     ),
     Metric(
         "journey_stages",

@@ -77,10 +77,8 @@ def compute_journey_map(
         )
         devices = query_rows(
             store,
-            ("journey_touchpoints_by_device", *key),
-            lambda: metrics.journey_touchpoints(
-                t("events"), t("touchpoints"), t("customers"), by="device", **filters
-            ),
+            ("journey_devices", *key),
+            lambda: metrics.journey_devices(t("events"), t("customers"), **filters),
         )
         stages = query_rows(
             store,
@@ -276,7 +274,9 @@ def rank_pain_points(
 ) -> PainPointRanking:
     """Touchpoints ranked by impact in [start, end), each with its weekly trend (no comments)."""
     check_period(start, end)
-    as_of = (as_of or datetime.now(UTC)).replace(microsecond=0)
+    # To the hour: an open delivery counts as late from the hour after its promise, and pages
+    # asking again within the hour reuse the compiled query (the moment is part of its SQL).
+    as_of = (as_of or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     with analytics_connection() as store:
         t = store.table
         weekly = query_rows(
