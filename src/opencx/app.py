@@ -15,20 +15,21 @@ from sqlalchemy.exc import IntegrityError
 
 from opencx import __version__
 from opencx.analytics.engine import AnalyticsUnavailable
-from opencx.analytics.tasks import sync_periodically
+from opencx.analytics.sync import sync_to_analytics
 from opencx.auth import service as auth_service
 from opencx.auth.deps import SESSION_COOKIE, LoginRequired, SignedIn
-from opencx.conversations.tasks import check_slas_periodically
+from opencx.conversations.tasks import check_slas
 from opencx.db import session_scope
 from opencx.domains import DOMAINS, load_domains
 from opencx.errors import Conflict, InvalidInput, NotFound
-from opencx.overview.tasks import warm_periodically
+from opencx.jobs import repeat
+from opencx.overview.tasks import warm_overviews
 from opencx.settings import get_settings
-from opencx.surveys.tasks import dispatch_periodically
+from opencx.surveys.tasks import dispatch_due_work
 from opencx.text_safety import RejectUnsafeText
 from opencx.textanalytics.tasks import enrich_and_learn_periodically
 from opencx.web.templating import WEB_DIR, render
-from opencx.webhooks.tasks import deliver_periodically
+from opencx.webhooks.tasks import deliver_due_webhooks
 
 
 def _is_api(request: Request) -> bool:
@@ -92,52 +93,34 @@ def _analytics_unavailable(request: Request, exc: Exception) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    interval = get_settings().analytics_sync_seconds
+    settings = get_settings()
     stop = threading.Event()
-    if interval:
-        threading.Thread(
-            target=sync_periodically,
-            kwargs={"interval_seconds": interval, "stop": stop},
-            name="opencx-analytics-sync",
-            daemon=True,
-        ).start()
-    if survey_interval := get_settings().survey_dispatch_seconds:
-        threading.Thread(
-            target=dispatch_periodically,
-            kwargs={"interval_seconds": survey_interval, "stop": stop},
-            name="opencx-survey-dispatch",
-            daemon=True,
-        ).start()
-    if webhook_interval := get_settings().webhook_delivery_seconds:
-        threading.Thread(
-            target=deliver_periodically,
-            kwargs={"interval_seconds": webhook_interval, "stop": stop},
-            name="opencx-webhook-delivery",
-            daemon=True,
-        ).start()
-    if sla_interval := get_settings().sla_check_seconds:
-        threading.Thread(
-            target=check_slas_periodically,
-            kwargs={"interval_seconds": sla_interval, "stop": stop},
-            name="opencx-sla-check",
-            daemon=True,
-        ).start()
-    if (text := get_settings()).text_enrichment_seconds or text.text_learning_hours:
+    # The server's background rounds: (what, one round, every N seconds (0 = off), first at start)
+    rounds = (
+        ("analytics sync", sync_to_analytics, settings.analytics_sync_seconds, True),
+        ("survey dispatch", dispatch_due_work, settings.survey_dispatch_seconds, True),
+        ("webhook delivery", deliver_due_webhooks, settings.webhook_delivery_seconds, False),
+        ("SLA check", check_slas, settings.sla_check_seconds, False),
+        ("overview warming", warm_overviews, settings.overview_warm_seconds, True),
+    )
+    for what, work, seconds, at_start in rounds:
+        if seconds:
+            threading.Thread(
+                target=repeat,
+                args=(work,),
+                kwargs={"every_seconds": seconds, "stop": stop, "at_start": at_start, "what": what},
+                name=f"opencx-{what.lower().replace(' ', '-')}",
+                daemon=True,
+            ).start()
+    if settings.text_enrichment_seconds or settings.text_learning_hours:
         threading.Thread(
             target=enrich_and_learn_periodically,
             kwargs={
-                "enrichment_seconds": text.text_enrichment_seconds,
-                "learning_hours": text.text_learning_hours,
+                "enrichment_seconds": settings.text_enrichment_seconds,
+                "learning_hours": settings.text_learning_hours,
                 "stop": stop,
             },
             name="opencx-text-analytics",
-            daemon=True,
-        ).start()
-    if warm_interval := get_settings().overview_warm_seconds:
-        threading.Thread(
-            target=warm_periodically,
-            kwargs={"interval_seconds": warm_interval, "stop": stop},
-            name="opencx-overview-warm",
             daemon=True,
         ).start()
     yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
@@ -45,3 +46,24 @@ def submit(task: Callable[..., Any], **kwargs: Any) -> Future[Any] | None:
 def _log_failure(future: Future[Any]) -> None:
     if future.exception() is not None:
         log.error("background job failed", exc_info=future.exception())
+
+
+def repeat(
+    work: Callable[[], object],
+    *,
+    every_seconds: float,
+    stop: threading.Event,
+    at_start: bool,
+    what: str,
+) -> None:
+    """Run `work` every `every_seconds` until `stop` is set (the first round at once when
+    `at_start`); a failed round is logged and the next one tries again. The server's threads."""
+    if not at_start and stop.wait(every_seconds):
+        return
+    while True:
+        try:
+            work()
+        except Exception:
+            log.exception("%s failed; retrying in %s s", what, every_seconds)
+        if stop.wait(every_seconds):
+            return

@@ -1,14 +1,12 @@
 """Background work of the service desk: SLA breach and warning detection.
 
-The server runs `check_slas_periodically` in a thread; `opencx sla check` runs one round (for
+The server runs `check_slas` in a thread every `OPENCX_SLA_CHECK_SECONDS`; `opencx sla check` runs one round (for
 cron). Each organization is one short transaction; a breach or warning is marked once, so
 rounds may overlap or repeat without double events.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
 from opencx.auth import service as auth
@@ -16,8 +14,6 @@ from opencx.conversations import service, sla
 from opencx.conversations.schemas import SlaCheckReport
 from opencx.db import session_scope, utcnow
 from opencx.live import publish_after_commit
-
-log = logging.getLogger(__name__)
 
 
 def check_slas(*, now: datetime | None = None, limit: int = 1000) -> SlaCheckReport:
@@ -37,12 +33,3 @@ def check_slas(*, now: datetime | None = None, limit: int = 1000) -> SlaCheckRep
         total.warned += report.warned
         total.first_responses_recorded += report.first_responses_recorded
     return total
-
-
-def check_slas_periodically(*, interval_seconds: float, stop: threading.Event) -> None:
-    """Check SLAs while the server runs; a failed round is logged and retried."""
-    while not stop.wait(interval_seconds):
-        try:
-            check_slas()
-        except Exception:
-            log.exception("SLA check failed; retrying in %s s", interval_seconds)

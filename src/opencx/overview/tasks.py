@@ -8,17 +8,11 @@ background now and then (and at start) makes that first visit a warm one.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
-from sqlalchemy import select
-
-from opencx.auth.models import Organization
+from opencx.auth import service as auth
 from opencx.db import session_scope, utcnow
 from opencx.overview.service import compute_overview, resolve_overview_filters
-
-log = logging.getLogger(__name__)
 
 
 def warm_overviews(now: datetime | None = None) -> int:
@@ -26,17 +20,7 @@ def warm_overviews(now: datetime | None = None) -> int:
     now = now or utcnow()
     filters = resolve_overview_filters(today=now.date())
     with session_scope() as session:
-        org_ids = list(session.scalars(select(Organization.id).order_by(Organization.id)))
+        org_ids = auth.list_organization_ids(session)
         for org_id in org_ids:
             compute_overview(session, org_id=org_id, filters=filters, now=now)
     return len(org_ids)
-
-
-def warm_periodically(*, interval_seconds: float, stop: threading.Event) -> None:
-    """Keep the overviews warm while the server runs; a failed round is logged and retried."""
-    while not stop.is_set():
-        try:
-            warm_overviews()
-        except Exception:
-            log.exception("warming the overviews failed; retrying in %s s", interval_seconds)
-        stop.wait(interval_seconds)

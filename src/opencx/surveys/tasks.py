@@ -8,7 +8,6 @@ before it is handed over, so two workers never send the same invitation.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from opencx.auth import service as auth
@@ -105,13 +104,3 @@ def dispatch_due_work(*, now: datetime | None = None, batch_size: int = 500) -> 
             if send_reminder_email(org_id=org_id, invitation_id=invitation_id, now=now):
                 report.reminded += 1
     return report
-
-
-def dispatch_periodically(*, interval_seconds: float, stop: threading.Event) -> None:
-    """Run the due survey work while the server runs; a failed round is logged and retried."""
-    while not stop.is_set():
-        try:
-            dispatch_due_work()
-        except Exception:
-            log.exception("survey dispatch failed; retrying in %s s", interval_seconds)
-        stop.wait(interval_seconds)

@@ -7,8 +7,6 @@ delivery survives restarts: the outbox row is the only state.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
 import httpx
@@ -17,8 +15,6 @@ from opencx.db import session_scope, utcnow
 from opencx.webhooks import service
 from opencx.webhooks.models import DeliveryStatus
 from opencx.webhooks.schemas import DeliveryAttempt, DispatchReport
-
-log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 USER_AGENT = "OpenCX-Webhooks/1"
@@ -78,12 +74,3 @@ def deliver_due_webhooks(now: datetime | None = None, limit: int = 500) -> Dispa
     for delivery_id in due:
         _attempt(delivery_id, now, report)
     return report
-
-
-def deliver_periodically(*, interval_seconds: float, stop: threading.Event) -> None:
-    """Retry due deliveries while the server runs; a failed round is logged and retried."""
-    while not stop.wait(interval_seconds):
-        try:
-            deliver_due_webhooks()
-        except Exception:
-            log.exception("webhook dispatch failed; retrying in %s s", interval_seconds)
