@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from opencx.analytics import service as analytics
+from opencx.analytics.sync import sync_to_analytics
 from opencx.errors import InvalidInput, NotFound
 from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
@@ -209,6 +210,42 @@ def test_the_stamp_changes_when_responses_are_synced_and_tenants_stay_apart(
     # and the stamp holds while nothing changes: a poll answers None
     page = service.poll_overview(db_session, org_id=feedback.org_id, filters=custom(), stamp=before)
     assert page is None
+
+
+def test_the_stamp_changes_when_other_data_of_the_organization_is_synced(
+    db_session: Session, feedback: Feedback, other_tenant: Tenant
+) -> None:
+    # given the overview's stamp of both organizations
+    before = service.get_overview_stamp(db_session, org_id=feedback.org_id)
+    other = service.get_overview_stamp(db_session, org_id=other_tenant.org_id)
+
+    def add_touchpoint(org_id: int, key: str) -> None:
+        journeys.upsert_touchpoints(
+            db_session,
+            org_id=org_id,
+            touchpoints=[
+                TouchpointIn(
+                    key=key,
+                    name=key,
+                    stage="service",
+                    channel="web",
+                    is_online=True,
+                    department="service",
+                )
+            ],
+        )
+        db_session.commit()
+        sync_to_analytics()
+
+    # when the other organization's new touchpoint is synced (no survey data)
+    add_touchpoint(other_tenant.org_id, "other-help")
+    # then only its own stamp changes
+    assert service.get_overview_stamp(db_session, org_id=feedback.org_id) == before
+    assert service.get_overview_stamp(db_session, org_id=other_tenant.org_id) != other
+    # and the organization's own new touchpoint changes its stamp: a poll renders anew
+    add_touchpoint(feedback.org_id, "help-centre")
+    page = service.poll_overview(db_session, org_id=feedback.org_id, filters=custom(), stamp=before)
+    assert page is not None
 
 
 def test_touchpoints_follow_the_journey_stage_by_stage(

@@ -7,11 +7,12 @@ no database session.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,7 @@ from opencx.analytics.schemas import (
     TouchpointFeedback,
     UnitsSoldWeek,
 )
+from opencx.analytics.tables import ANALYTICS_TABLES
 from opencx.auth import service as auth
 from opencx.auth.models import Role
 from opencx.auth.schemas import Principal
@@ -1132,19 +1134,31 @@ def sharing_one_connection() -> AbstractContextManager[None]:
     return reused_connection()
 
 
-def get_survey_data_stamp(*, org_id: int) -> str:
-    """A short text that changes whenever the sync copies survey responses or invitations of the
-    organization: cheap enough for a page to poll (two counts and maxima on the store)."""
+def get_data_stamp(*, org_id: int, tables: Sequence[str] | None = None) -> str:
+    """A short text that changes whenever the sync copies, changes or removes rows of the
+    organization in `tables` (default: every table of the store): the rows and the newest
+    update of each, in one query, cheap enough for a page to poll."""
+    names = [t.name for t in ANALYTICS_TABLES] if tables is None else list(tables)
     with analytics_connection() as store:
-        parts = []
-        for name in ("survey_responses", "survey_invitations"):
-            table = store.table(name)
-            mine = table.filter(table.org_id == org_id)
 
-            def expression(mine: ir.Table = mine) -> ir.Table:
-                return mine.aggregate(rows=mine.count(), newest=mine.updated_at.max())
+        def expression() -> ir.Table:
+            parts = []
+            for name in names:
+                table = store.table(name)
+                mine = table.filter(table.org_id == org_id)
+                parts.append(
+                    mine.aggregate(
+                        table_name=ibis.literal(name),
+                        rows=mine.count().cast("int64"),
+                        newest=mine.updated_at.max(),
+                    )
+                )
+            return ibis.union(*parts, distinct=False)
 
-            row = query_rows(store, ("survey_data_stamp", name, org_id), expression)[0]
-            newest = "" if row["newest"] is None else row["newest"].isoformat()
-            parts.append(f"{row['rows']}.{newest}")
-    return "|".join(parts)
+        rows = query_rows(store, ("data_stamp", org_id, *names), expression)
+    held = {row["table_name"]: row for row in rows}
+
+    def part(row: dict[str, Any]) -> str:
+        return f"{row['rows']}.{'' if row['newest'] is None else row['newest'].isoformat()}"
+
+    return "|".join(part(held[name]) for name in names)

@@ -508,9 +508,11 @@ def list_overview_filter_choices(session: Session, *, org_id: int) -> OverviewFi
 
 
 def get_overview_stamp(session: Session, *, org_id: int) -> str:
-    """Changes when survey responses arrive (operational store) or are synced (analytics)."""
+    """Changes when survey responses arrive (operational store), or when the sync copies any of
+    the organization's rows the sections read (responses, conversations, SLA clocks, texts,
+    events, orders, deliveries, ...: every table of the analytics store)."""
     operational = surveys.get_response_stamp(session, org_id=org_id)
-    return f"{operational}|{analytics.get_survey_data_stamp(org_id=org_id)}"
+    return f"{operational}|{analytics.get_data_stamp(org_id=org_id)}"
 
 
 def _now(now: datetime | None) -> datetime:
