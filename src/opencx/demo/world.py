@@ -208,10 +208,23 @@ def _cumulative(weights: tuple[float, ...] | list[float]) -> list[float]:
     return out
 
 
+# Of completed online checkouts, the share that hit an error first, by device ("app": the app).
+CHECKOUT_ERROR_RATE = {"mobile": 0.06, "desktop": 0.025, "tablet": 0.04, "app": 0.02}
+CHECKOUT_ERRORS = (
+    ("payment_failed", "card_declined"),
+    ("payment_failed", "3ds_timeout"),
+    ("checkout_error", "address_not_found"),
+    ("checkout_error", "postcode_invalid"),
+)
+
+
 class _WorldBuilder:
     def __init__(self, seed: int, customers: int, today: date) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
+        # Checkout errors draw from their own stream, so adding them left the rest of the
+        # world (customers, orders, the planted story) as it was for the same seed.
+        self.checkout_rng = random.Random(seed * 7919 + 1)
         self.customer_count = customers
         self.today = today
         self.end = datetime.combine(today, time(), tzinfo=UTC)
@@ -721,15 +734,35 @@ class _WorldBuilder:
                 skus=[v.sku for v in views],
             )
         if rng.random() < 0.15:
+            checkout = "app-checkout" if app else "web-checkout"
+            start = at + timedelta(minutes=3)
             self._event(
-                at + timedelta(minutes=3),
+                start,
                 shopper,
-                "app-checkout" if app else "web-checkout",
+                checkout,
                 "checkout_start",
                 device=device,
                 session=session,
                 skus=[views[-1].sku],
             )
+            # One in five abandoned checkouts ran into an error first.
+            if self.checkout_rng.random() < 0.2:
+                self._checkout_error(start, shopper, checkout, device, session)
+
+    def _checkout_error(
+        self, start: datetime, shopper: _Shopper | None, checkout: str, device: str, session: str
+    ) -> None:
+        rng = self.checkout_rng
+        kind, reason = rng.choice(CHECKOUT_ERRORS)
+        self._event(
+            start + timedelta(seconds=rng.randint(20, 80)),
+            shopper,
+            checkout,
+            kind,
+            device=device,
+            session=session,
+            reason=reason,
+        )
 
     def _campaign_exposure(self, shopper: _Shopper, lo: int, hi: int) -> None:
         """Campaign ads seen by customers who did not buy: the campaign's reach."""
@@ -995,6 +1028,10 @@ class _WorldBuilder:
             session=session,
             skus=[p.sku for p in products],
         )
+        # A declined payment or a form error before the order went through, more often on a
+        # phone's browser than elsewhere (the demo's UX story: mobile checkout hurts).
+        if self.checkout_rng.random() < CHECKOUT_ERROR_RATE[device if not app else "app"]:
+            self._checkout_error(start, shopper, checkout, device, session)
         self._event(
             placed,
             shopper,
