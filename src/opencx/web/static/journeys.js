@@ -26,11 +26,11 @@
         { type: "value", name: "to next", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }],
       series: [
         { name: "Customers", type: "bar", data: spec.customers, itemStyle: { color: accent() },
-          label: { show: true, position: "insideTop", color: "#fff" } },
+          label: { show: true, position: "insideBottom", color: "#fff" } },
         { name: "Conversion to next stage", type: "line", yAxisIndex: 1, connectNulls: false,
           data: spec.conversion.map(function (v) { return v === null ? null : Math.round(v * 100); }),
           itemStyle: { color: "#d97706" }, lineStyle: { color: "#d97706", width: 2 },
-          label: { show: true, formatter: "{c}%" } },
+          label: { show: true, formatter: "{c}%", backgroundColor: "#fff", padding: [1, 3] } },
       ],
     });
     keepSized(element, chart);
