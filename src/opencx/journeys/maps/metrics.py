@@ -97,6 +97,23 @@ def _catalog(touchpoints: ir.Table, *, org_id: int) -> ir.Table:
     )
 
 
+def _events_of_chosen(
+    events: ir.Table,
+    customers: ir.Table,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    segment: str | None,
+    country: str | None,
+) -> ir.Table:
+    """The period's events, of the segment's and country's customers when either is given."""
+    return _of_customers(
+        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
+        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+    )
+
+
 def journey_touchpoints(
     events: ir.Table,
     touchpoints: ir.Table,
@@ -113,9 +130,8 @@ def journey_touchpoints(
     Each row carries the touchpoint's stage, channel and whether it is online. Anonymous events
     count in `events` and `sessions`, not in `customers`.
     """
-    happened = _of_customers(
-        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
-        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+    happened = _events_of_chosen(
+        events, customers, org_id=org_id, start=start, end=end, segment=segment, country=country
     )
     # Grouped on ids only, the labels joined to the few result rows: a fraction of the work of
     # grouping ten million events on six label columns.
@@ -150,9 +166,8 @@ def journey_devices(
     country: str | None = None,
 ) -> ir.Table:
     """Events per touchpoint and device (the device mix of the map; "none" where unknown)."""
-    happened = _of_customers(
-        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
-        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+    happened = _events_of_chosen(
+        events, customers, org_id=org_id, start=start, end=end, segment=segment, country=country
     )
     happened = happened.mutate(device=happened.device.fill_null("none"))
     return happened.group_by(["touchpoint_id", "device"]).aggregate(events=_int(ibis._.count()))
