@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from opencx.journeys.funnels.schemas import MAX_STEPS
 from tests.conftest import Tenant
 from tests.journeys.funnels.conftest import Shop
 from tests.web.test_browser import (  # noqa: F401
@@ -77,6 +78,37 @@ def test_a_funnel_is_built_previewed_saved_and_viewed(
     page.screenshot(path=screenshots / "journey-funnel-saved.png", full_page=True)
     page.goto("/journeys/funnels")
     assert page.get_by_role("link", name="Checkout").is_visible()
+
+
+def test_the_builder_shows_four_steps_and_adds_more_up_to_the_limit(
+    browser,  # noqa: F811
+    live_server: str,  # noqa: F811
+    tenant: Tenant,
+    shop: Shop,
+) -> None:
+    # given the funnel builder: four step rows show, the rest wait
+    page = signed_in_page(browser, live_server, tenant.admin_email, DESKTOP)
+    page.goto("/journeys/funnels?days=7")
+    rows = page.locator(".funnel-step")
+    add = page.get_by_role("button", name="Add a step")
+    assert rows.count() == MAX_STEPS
+    page.wait_for_function("!document.getElementById('funnel-add-step').hidden")
+    assert [rows.nth(n).is_visible() for n in range(MAX_STEPS)] == [True] * 4 + [False] * 4
+    # when a step is added, the next row shows with its touchpoint focused
+    add.click()
+    assert rows.nth(4).is_visible()
+    assert page.evaluate("document.activeElement.id") == "step-4-touchpoint"
+    # and when every row shows, the button goes
+    for _ in range(MAX_STEPS - 5):
+        add.click()
+    assert all(rows.nth(n).is_visible() for n in range(MAX_STEPS))
+    assert not add.is_visible()
+    # and an eight-step funnel can be shown
+    for n, kind in enumerate(["ad_click", "product_view", "add_to_cart", "purchase"] * 2):
+        page.locator(f"#step-{n}-type").fill(kind)
+    page.get_by_role("button", name="Show funnel").click()
+    page.wait_for_selector("#funnel-chart canvas")
+    assert page.locator("table.funnel-table").first.locator("tbody tr").count() == MAX_STEPS
 
 
 def test_a_funnel_with_an_unknown_step_says_why(

@@ -16,6 +16,7 @@ from opencx.journeys import service as journeys
 from opencx.journeys.funnels import service
 from opencx.journeys.funnels.metrics import BREAKDOWNS, MAX_PATH_STEPS
 from opencx.journeys.funnels.schemas import (
+    MAX_STEPS,
     FunnelIn,
     FunnelQuery,
     JourneyFilter,
@@ -29,7 +30,6 @@ PERIOD_DAYS = (7, 30, 90, 365)
 DEFAULT_DAYS = 90
 DEVICES = ("desktop", "mobile", "tablet")
 WINDOWS = ((3600, "1 hour"), (86400, "1 day"), (7 * 86400, "7 days"), (30 * 86400, "30 days"))
-BUILDER_STEPS = 6
 PATHS_RESULTS = "paths-results"
 FUNNEL_RESULTS = "funnel-results"
 
@@ -125,7 +125,7 @@ def _builder(db: DbSession, current: CurrentUser, days: int) -> dict[str, Any]:
         "event_types": service.list_event_types(org_id=current.org_id, start=start, end=end),
         "windows": WINDOWS,
         "breakdowns": BREAKDOWNS,
-        "builder_steps": BUILDER_STEPS,
+        "builder_steps": MAX_STEPS,
         "days": days,
         "results_id": FUNNEL_RESULTS,
     }
