@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from opencx.analytics.sync import sync_to_analytics
 from opencx.conversations import service as conversations
 from opencx.conversations.schemas import ConversationImport
+from opencx.customers import service as customers
+from opencx.customers.schemas import CustomerPatch
 from opencx.journeys import service as journeys
 from opencx.journeys.schemas import TouchpointIn
 from opencx.overview.service import (
@@ -159,6 +161,33 @@ def test_the_feelings_tile_shows_shares_score_and_weekly_trend(
     assert all(week is None for week in weeks.values())
 
 
+def test_the_feelings_tile_follows_the_country_and_segment_filters(
+    db_session: Session, world: Tenant
+) -> None:
+    # given Anna (whose chat is one of the texts) in the Netherlands and segment loyal
+    (anna,), _ = customers.list_customers(db_session, org_id=world.org_id, query="anna@example.nl")
+    customers.update_customer(
+        db_session,
+        org_id=world.org_id,
+        customer_id=anna.id,
+        changes=CustomerPatch(country="NL", segments=["loyal"]),
+    )
+    db_session.commit()
+    sync_to_analytics()
+
+    def texts(**chosen: str) -> int:
+        filters = resolve_overview_filters(period="30d", today=TODAY, **chosen)
+        period = compute_feelings(db_session, org_id=world.org_id, filters=filters, now=NOW).period
+        return 0 if period is None else period.texts
+
+    # then a filter keeps only the texts of its customers: Anna's chat
+    assert texts() == 5
+    assert texts(country="NL") == 1
+    assert texts(segment="loyal") == 1
+    assert texts(country="PL") == 0
+    assert texts(country="NL", segment="vip") == 0
+
+
 def test_the_pain_points_tile_ranks_the_failing_checkout(
     db_session: Session, world: Tenant
 ) -> None:
@@ -193,9 +222,11 @@ def test_the_page_shows_the_three_tiles_with_their_figures_and_links(
     assert 'id="stat-sla-resolution">100%' in desk and 'id="stat-fcr">100%' in desk
     assert 'id="stat-first-response">6 min' in desk
     assert 'href="/sla/attainment"' in desk and 'href="/service-desk/report"' in desk
-    assert 'id="stat-negative-share">20%' in feelings and 'href="/feedback/feelings"' in feelings
+    # (no text is of a Dutch customer: the feelings tile follows the filter)
+    assert 'id="stat-negative-share">—' in feelings and 'href="/feedback/feelings"' in feelings
+    assert "of the chosen customers" in feelings
     assert "Checkout" in pains and 'href="/journeys/pain-points"' in pains
-    for tile in (desk, feelings, pains):
+    for tile in (desk, pains):
         assert "not filtered by customer" in tile
     # and the SLA chart downloads as CSV
     csv = client.get("/overview/charts/service-desk/sla-per-week.csv", params={"period": "30d"})

@@ -15,6 +15,7 @@ from opencx.auth import service as auth
 from opencx.auth.models import Role
 from opencx.auth.schemas import Principal
 from opencx.customers import service as customers
+from opencx.customers.schemas import CustomerIn, CustomerPatch
 from opencx.errors import InvalidInput
 from opencx.surveys import service as surveys
 from opencx.surveys.follow_ups import service
@@ -529,3 +530,76 @@ def test_the_overview_shows_the_loop_closed_within_48_hours_open_and_overdue(
     assert 'id="stat-loop-closed">33%<' in page
     assert "closed within 48 h (1 of 3 opened)" in page
     assert 'id="stat-loop-overdue">2<' in page
+
+
+def test_the_loop_follows_the_country_and_segment_of_the_customers_profile(
+    client: TestClient, db_session: Session, world: World, tenant: Tenant
+) -> None:
+    # given follow-ups of Anna (NL, resolved in 10 h), Piotr (PL, open) and Jane (vip, open)
+    at = NOW - timedelta(days=3)
+    for customer, patch in (
+        (world.anna_id, {"country": "NL"}),
+        (world.piotr_id, {"country": "PL"}),
+        (world.jane_id, {"segments": ["vip"]}),
+    ):
+        customers.update_customer(
+            db_session,
+            org_id=world.org_id,
+            customer_id=customer,
+            changes=CustomerPatch.model_validate(patch),
+        )
+        _answer(db_session, invite(db_session, world, customer), 2, at=at)
+    admin = _admin(db_session, world.org_id)
+    anna_follow_up = _follow_ups(db_session, world.org_id)[0]
+    for status, hours in (("contacted", 1), ("resolved", 10)):
+        service.change_follow_up(
+            db_session,
+            org_id=world.org_id,
+            follow_up_id=anna_follow_up.id,
+            data=FollowUpChange(status=status),
+            actor=admin,
+            now=at + timedelta(hours=hours),
+        )
+    db_session.commit()
+
+    def summary(**filters: str) -> tuple[int, int, int, int]:
+        found = service.compute_follow_up_summary(
+            db_session, org_id=world.org_id, start=NOW - timedelta(days=30), now=NOW, **filters
+        )
+        return (found.opened, found.closed_within_48h, found.open_now, found.overdue_now)
+
+    # then each filter counts its own customers' follow-ups, and both together none here
+    assert summary() == (3, 1, 2, 2)
+    assert summary(country="NL") == (1, 1, 0, 0)
+    assert summary(country="PL") == (1, 0, 1, 1)
+    assert summary(segment="vip") == (1, 0, 1, 1)
+    assert summary(country="NL", segment="vip") == (0, 0, 0, 0)
+    # when Anna is merged into a Belgian profile, her follow-up counts where the profile is
+    belgian, _ = customers.upsert_customer(
+        db_session,
+        org_id=world.org_id,
+        data=CustomerIn.model_validate(
+            {
+                "first_name": "Anna",
+                "country": "BE",
+                "identities": [{"kind": "email", "value": "anna@example.be"}],
+            }
+        ),
+        source="test",
+    )
+    customers.merge_customers(
+        db_session,
+        org_id=world.org_id,
+        survivor_id=belgian.id,
+        merged_id=world.anna_id,
+        merged_by="test",
+    )
+    db_session.commit()
+    assert summary(country="NL") == (0, 0, 0, 0)
+    assert summary(country="BE") == (1, 1, 0, 0)
+    # and the overview's closed-loop tile follows the filter
+    login(client, tenant.admin_email)
+    page = client.get("/?country=PL").text
+    assert "closed within 48 h (0 of 1 opened)" in page
+    assert 'id="stat-loop-overdue">1<' in page
+    assert "of the chosen customers" in page

@@ -810,15 +810,28 @@ def _text_rows(
     start: date,
     end: date,
     source_kind: str | None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[dict[str, Any]]:
     with analytics_connection() as store:
+
+        def of_chosen(name: str) -> ir.Table:
+            # The texts of survey answers and conversations of customers in the country and
+            # segment (read from the merge survivor's profile), when either is given.
+            return metrics._of_customers(
+                store.table(name),
+                store.table("customers"),
+                org_id=org_id,
+                country=country,
+                segment=segment,
+            )
 
         def expression() -> ir.Table:
             return _TEXT_METRICS[metric](
                 store.table("text_analyses"),
-                store.table("survey_responses"),
+                of_chosen("survey_responses"),
                 store.table("conversation_messages"),
-                store.table("conversations"),
+                of_chosen("conversations"),
                 org_id=org_id,
                 start=start,
                 end=end,
@@ -827,7 +840,7 @@ def _text_rows(
                 source_kind=source_kind,
             ).order_by(["period_start", "group_key"])
 
-        key = ("text", org_id, metric, by, grain, start, end, source_kind)
+        key = ("text", org_id, metric, by, grain, start, end, source_kind, country, segment)
         return query_rows(store, key, expression)
 
 
@@ -878,8 +891,11 @@ def compute_text_sentiment(
     end: date,
     grain: str = "week",
     source_kind: str | None = None,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[TextSentiment]:
-    """Share of negative, neutral and positive texts and the mean score per group and period."""
+    """Share of negative, neutral and positive texts and the mean score per group and period;
+    with a country or segment, of the texts of customers in them."""
     _check_text_query(by=by, grain=grain, start=start, end=end, source_kind=source_kind)
     rows = _text_rows(
         org_id=org_id,
@@ -889,6 +905,8 @@ def compute_text_sentiment(
         start=start,
         end=end,
         source_kind=source_kind,
+        country=country,
+        segment=segment,
     )
     labels = _group_labels(session, org_id=org_id, by=by)
     return [_text_sentiment(by, _label(labels, by, row["group_key"]), row) for row in rows]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Select,
     String,
     Table,
     bindparam,
@@ -320,6 +321,27 @@ def list_customers(
         select(Customer).where(*conditions).order_by(Customer.id.desc()).limit(limit).offset(offset)
     )
     return list(customers), total
+
+
+def select_profile_ids(
+    session: Session, *, org_id: int, country: str | None, segment: str | None
+) -> Select[tuple[int]]:
+    """The ids of the customers whose profile (the survivor's, for one merged away) is in the
+    country and segment: to filter other domains' rows by their customer_id."""
+    conditions: list[ColumnElement[bool]] = [
+        Customer.org_id == org_id,
+        Customer.merged_into_id.is_(None),
+        Customer.erased_at.is_(None),
+    ]
+    if country:
+        conditions.append(Customer.country == country.strip().upper())
+    if segment:
+        conditions.append(_has_segment(session, segment.strip()))
+    profiles = select(Customer.id).where(*conditions)
+    return select(Customer.id).where(
+        Customer.org_id == org_id,
+        or_(Customer.id.in_(profiles), Customer.merged_into_id.in_(profiles)),
+    )
 
 
 def list_customer_summaries(

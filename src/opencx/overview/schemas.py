@@ -118,10 +118,9 @@ class ScoresByTouchpoint(BaseModel):
 
 
 class ClosedLoop(BaseModel):
-    """Detractors' follow-ups opened in the period (all customers: the loop has no filters)."""
+    """Detractors' follow-ups opened in the period, of the country's and segment's customers."""
 
     summary: FollowUpSummary
-    filtered: bool = Field(description="country or segment asked for, but not applied here")
 
 
 class ChartTable(BaseModel):
@@ -171,12 +170,11 @@ class ServiceDesk(BaseModel):
 
 class Feelings(BaseModel):
     """Sentiment of the analysed comments and customer messages of the period, with its weekly
-    trend (see the survey trend's weeks); texts carry no country or segment."""
+    trend (see the survey trend's weeks), of the customers in the country and segment."""
 
     period: TextSentiment | None = Field(description="None: no analysed text in the period")
     weeks: list[TextSentiment | None] = Field(description="one per week, None: no text")
     week_starts: list[date]
-    filtered: bool
 
 
 class TopPainPoints(BaseModel):

@@ -190,11 +190,17 @@ def _midnight(day: date) -> datetime:
 def compute_closed_loop(
     session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
 ) -> ClosedLoop:
-    """Detractors' follow-ups opened in the period; open and overdue now."""
+    """Detractors' follow-ups opened in the period (of the country's and segment's customers);
+    open and overdue now."""
     summary = follow_ups.compute_follow_up_summary(
-        session, org_id=org_id, start=_midnight(filters.start), now=min(now, _midnight(filters.end))
+        session,
+        org_id=org_id,
+        start=_midnight(filters.start),
+        now=min(now, _midnight(filters.end)),
+        country=filters.country,
+        segment=filters.segment,
     )
-    return ClosedLoop(summary=summary, filtered=_filtered(filters))
+    return ClosedLoop(summary=summary)
 
 
 def compute_activity(
@@ -259,11 +265,19 @@ def compute_feelings(
     session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
 ) -> Feelings:
     """Shares negative and positive and the mean sentiment score of the texts of the period,
-    and per week (see `_trend_start`), all channels together."""
+    and per week (see `_trend_start`), all channels together, of the country's and segment's
+    customers."""
 
     def sentiment(start: date, grain: str) -> list[Any]:
         return analytics.compute_text_sentiment(
-            session, org_id=org_id, by="channel", start=start, end=filters.end, grain=grain
+            session,
+            org_id=org_id,
+            by="channel",
+            start=start,
+            end=filters.end,
+            grain=grain,
+            country=filters.country,
+            segment=filters.segment,
         )
 
     period = analytics.combine_text_sentiment(sentiment(filters.start, "none"), filters.start)
@@ -278,7 +292,6 @@ def compute_feelings(
             for monday in mondays
         ],
         week_starts=mondays,
-        filtered=_filtered(filters),
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from opencx.auth import service as auth
 from opencx.auth.models import Role
 from opencx.auth.schemas import Principal
+from opencx.customers import service as customers
 from opencx.customers.gdpr import register_erasure_hook, register_export_source
 from opencx.customers.timeline import TimelineEntry, register_timeline_source
 from opencx.db import utcnow
@@ -518,13 +519,28 @@ LOOP_CLOSED_WITHIN = timedelta(hours=48)
 
 
 def compute_follow_up_summary(
-    session: Session, *, org_id: int, start: datetime, now: datetime
+    session: Session,
+    *,
+    org_id: int,
+    start: datetime,
+    now: datetime,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> FollowUpSummary:
-    """How many follow-ups opened since `start` were closed within 48 hours; open and overdue now."""
+    """How many follow-ups opened since `start` were closed within 48 hours; open and overdue now.
+
+    With a country or segment, only follow-ups of customers whose profile is in them count.
+    """
+    mine = [SurveyFollowUp.org_id == org_id]
+    if country or segment:
+        chosen = customers.select_profile_ids(
+            session, org_id=org_id, country=country, segment=segment
+        )
+        mine.append(SurveyFollowUp.customer_id.in_(chosen))
     live = SurveyFollowUp.status.in_([FollowUpStatus.open, FollowUpStatus.contacted])
     opened_rows = session.execute(
         select(SurveyFollowUp.opened_at, SurveyFollowUp.resolved_at, SurveyFollowUp.status).where(
-            SurveyFollowUp.org_id == org_id,
+            *mine,
             SurveyFollowUp.status != FollowUpStatus.cancelled,
             SurveyFollowUp.opened_at >= start,
             SurveyFollowUp.opened_at < now,
@@ -534,7 +550,7 @@ def compute_follow_up_summary(
         select(
             func.count(),
             func.coalesce(func.sum(case((SurveyFollowUp.due_at < now, 1), else_=0)), 0),
-        ).where(SurveyFollowUp.org_id == org_id, live)
+        ).where(*mine, live)
     ).one()
     return FollowUpSummary(
         opened=len(opened_rows),
