@@ -208,6 +208,31 @@ def test_the_pain_points_tile_ranks_the_failing_checkout(
     assert table.rows == [[1, checkout.touchpoint_id, "Checkout", "purchase", 100.0, 2, 1]]
 
 
+def test_the_pain_points_tile_follows_the_country_filter(
+    db_session: Session, world: Tenant
+) -> None:
+    # given Bram, whose checkout failed, in Poland (Anna has no country)
+    (bram,), _ = customers.list_customers(db_session, org_id=world.org_id, query="bram@example.nl")
+    customers.update_customer(
+        db_session,
+        org_id=world.org_id,
+        customer_id=bram.id,
+        changes=CustomerPatch(country="PL"),
+    )
+    db_session.commit()
+    sync_to_analytics()
+
+    def top(**chosen: str) -> list[tuple[str, int, int]]:
+        filters = resolve_overview_filters(period="30d", today=TODAY, **chosen)
+        found = compute_top_pain_points(db_session, org_id=world.org_id, filters=filters, now=NOW)
+        return [(p.name, p.reach, p.negatives) for p in found.pain_points]
+
+    # then the Polish ranking has the checkout with Bram alone; a Dutch one has no pain point
+    assert top() == [("Checkout", 2, 1)]
+    assert top(country="PL") == [("Checkout", 1, 1)]
+    assert top(country="NL") == []
+
+
 def test_the_page_shows_the_three_tiles_with_their_figures_and_links(
     client: TestClient, world: Tenant
 ) -> None:
@@ -225,9 +250,10 @@ def test_the_page_shows_the_three_tiles_with_their_figures_and_links(
     # (no text is of a Dutch customer: the feelings tile follows the filter)
     assert 'id="stat-negative-share">—' in feelings and 'href="/feedback/feelings"' in feelings
     assert "of the chosen customers" in feelings
-    assert "Checkout" in pains and 'href="/journeys/pain-points"' in pains
-    for tile in (desk, pains):
-        assert "not filtered by customer" in tile
+    # (nor the pain points: no Dutch customer had a bad experience)
+    assert "Checkout" not in pains and "of the chosen customers" in pains
+    assert 'href="/journeys/pain-points?country=NL&amp;segment="' in pains
+    assert "not filtered by customer" in desk
     # and the SLA chart downloads as CSV
     csv = client.get("/overview/charts/service-desk/sla-per-week.csv", params={"period": "30d"})
     assert csv.status_code == 200

@@ -178,7 +178,7 @@ class Feelings(BaseModel):
 
 
 class TopPainPoints(BaseModel):
-    """The touchpoints that hurt most in the period (journeys' pain-point ranking)."""
+    """The touchpoints that hurt most in the period (journeys' pain-point ranking), from the
+    experiences of the customers in the country and segment."""
 
     pain_points: list[PainPoint]
-    filtered: bool

@@ -310,8 +310,10 @@ def compute_top_pain_points(
         end=filters.end,
         as_of=min(now, _midnight(filters.end)),
         limit=TOP_PAIN_POINTS,
+        segment=filters.segment,
+        country=filters.country,
     )
-    return TopPainPoints(pain_points=ranking.pain_points, filtered=_filtered(filters))
+    return TopPainPoints(pain_points=ranking.pain_points)
 
 
 def _trend_rows(metric: str) -> Chart:

@@ -97,6 +97,19 @@ def test_map_and_pain_points_endpoints(
     assert journey_map.json()["stages"][0]["customers"] == 2
     pains = client.get("/api/v1/journeys/pain-points", params=PERIOD, headers=tenant.headers)
     assert pains.json()["pain_points"][0]["key"] == "delivery-updates"
+    # of Polish customers: Pia's failed checkout only; of the vip segment: Cas's late delivery
+    polish = client.get(
+        "/api/v1/journeys/pain-points", params={**PERIOD, "country": "PL"}, headers=tenant.headers
+    ).json()
+    assert polish["country"] == "PL"
+    assert [(p["key"], p["reach"], p["errors"]) for p in polish["pain_points"]] == [
+        ("checkout", 1, 1)
+    ]
+    vip = client.get(
+        "/api/v1/journeys/pain-points", params={**PERIOD, "segment": "vip"}, headers=tenant.headers
+    ).json()
+    assert vip["pain_points"][0]["key"] == "delivery-updates"
+    assert "checkout" not in {p["key"] for p in vip["pain_points"]}
     # the other tenant sees its own complaint only
     theirs = client.get("/api/v1/journeys/pain-points", params=PERIOD, headers=other_tenant.headers)
     assert [p["key"] for p in theirs.json()["pain_points"]] == ["complaints"]
@@ -121,6 +134,12 @@ def test_pages_render_and_a_task_is_saved_from_the_form(
     assert page.status_code == 200 and "Delivery updates" in page.text
     pains = client.get("/journeys/pain-points", params=PERIOD)
     assert "Where is my sofa? Promised days ago." in pains.text
+    # and the pain points follow the segment and country picked (Cas's words are not Polish)
+    polish = client.get("/journeys/pain-points", params={**PERIOD, "country": "PL"}).text
+    assert "customers in PL" in polish and '<option value="PL" selected>' in polish
+    assert "Where is my sofa?" not in polish
+    vip = client.get("/journeys/pain-points", params={**PERIOD, "segment": "vip"}).text
+    assert "segment vip" in vip and "Where is my sofa? Promised days ago." in vip
     # when the task form is sent without a success event, the page says which field
     form = {k: v for k, v in CHECKOUT.items() if k not in ("error_events", "abandon_after_seconds")}
     bad = client.post(

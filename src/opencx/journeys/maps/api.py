@@ -39,10 +39,18 @@ def read_pain_points(
     start: date,
     end: date,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    segment: Segment = None,
+    country: Country = None,
 ) -> PainPointRanking:
     """Touchpoints ranked by impact in [start, end), with weekly trend and example comments."""
     return service.compute_pain_points(
-        db, org_id=principal.org_id, start=start, end=end, limit=limit
+        db,
+        org_id=principal.org_id,
+        start=start,
+        end=end,
+        limit=limit,
+        segment=segment,
+        country=country,
     )
 
 

@@ -337,13 +337,19 @@ def pain_points_per_touchpoint_per_week(
     survey_responses: ir.Table,
     deliveries: ir.Table,
     orders: ir.Table,
+    customers: ir.Table | None = None,
     *,
     org_id: int,
     start: date,
     end: date,
     as_of: datetime,
+    segment: str | None = None,
+    country: str | None = None,
 ) -> ir.Table:
     """The evidence of bad experiences per touchpoint and ISO week; the service ranks them.
+
+    With a segment or country (and `customers`), only the events, answers and conversations of
+    customers in them count (anonymous events drop out).
 
     - events, customers: what happened there and how many known customers it reached;
     - complaints: complaint events or contacts with intent complaint; errors: error events;
@@ -354,8 +360,17 @@ def pain_points_per_touchpoint_per_week(
     - later_responders, later_detractors: customers who answered an NPS survey within 30 days
       after their first touch of the week, and those of them who gave 0-6 (what followed).
     """
+    if (segment or country) and customers is None:
+        raise ValueError("filtering by segment or country needs the customers table")
+    chosen = (
+        chosen_customers(customers, org_id=org_id, segment=segment, country=country)
+        if customers is not None
+        else None
+    )
     catalog = _catalog(touchpoints, org_id=org_id)
-    happened = _in_period(events, "occurred_at", org_id=org_id, start=start, end=end)
+    happened = _of_customers(
+        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end), chosen
+    )
     happened = happened.join(catalog.select("touchpoint_id", "stage"), "touchpoint_id")
     # A plain substring test first: the regular expression then runs on the few rows that may
     # match (AND evaluates its right side only where the left holds), not on every event.
@@ -421,7 +436,9 @@ def pain_points_per_touchpoint_per_week(
         detractor=_flag(followed.score <= 6).max()
     )
 
-    answered = _in_period(survey_responses, "submitted_at", org_id=org_id, start=start, end=end)
+    answered = _of_customers(
+        _in_period(survey_responses, "submitted_at", org_id=org_id, start=start, end=end), chosen
+    )
     answered = answered.filter(answered.score.notnull(), answered.touchpoint_id.notnull())
     low = (
         ((answered.kind == "nps") & (answered.score <= 6))
@@ -429,7 +446,9 @@ def pain_points_per_touchpoint_per_week(
         | ((answered.kind == "ces") & (answered.score <= 3))
     )
     answered = answered.mutate(week_start=_week_start(answered.submitted_at), low=_flag(low))
-    started = _in_period(conversations, "created_at", org_id=org_id, start=start, end=end)
+    started = _of_customers(
+        _in_period(conversations, "created_at", org_id=org_id, start=start, end=end), chosen
+    )
     started = started.filter(started.touchpoint_id.notnull())
     started = started.mutate(week_start=_week_start(started.created_at))
 
@@ -632,6 +651,19 @@ JOURNEY_METRICS: tuple[Metric, ...] = (
         "pain_points_per_touchpoint_per_week",
         pain_points_per_touchpoint_per_week,
         ("events", "touchpoints", "conversations", "survey_responses", "deliveries", "orders"),
+    ),
+    Metric(
+        "pain_points_per_touchpoint_per_week_of_a_segment",
+        partial(pain_points_per_touchpoint_per_week, segment="vip", country="NL"),
+        (
+            "events",
+            "touchpoints",
+            "conversations",
+            "survey_responses",
+            "deliveries",
+            "orders",
+            "customers",
+        ),
     ),
     Metric("task_outcomes", partial(task_outcomes, **_EXAMPLE_TASK), ("events", "touchpoints")),
     Metric(

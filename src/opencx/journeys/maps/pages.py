@@ -81,17 +81,28 @@ def pain_points(
     weeks: str = "",
     start: date | None = None,
     end: date | None = None,
+    segment: str = "",
+    country: str = "",
 ) -> Response:
     start, end, chosen, custom_period = _period(weeks, start, end)
-    ranking = service.compute_pain_points(db, org_id=current.org_id, start=start, end=end)
+    page = service.get_pain_points_page(
+        db,
+        org_id=current.org_id,
+        start=start,
+        end=end,
+        segment=segment or None,
+        country=country or None,
+    )
     return render(
         request,
         "journeys/pain_points.html",
         current=current,
-        ranking=ranking,
+        page=page,
+        ranking=page.ranking,
         weeks=chosen,
         period_choices=PERIOD_CHOICES,
         custom_period=custom_period,
+        filters={"segment": segment, "country": country},
     )
 
 

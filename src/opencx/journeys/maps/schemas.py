@@ -99,6 +99,8 @@ class PainPoint(BaseModel):
 class PainPointRanking(BaseModel):
     start: date
     end: date
+    segment: str | None = Field(default=None, description="only customers in the segment")
+    country: str | None = Field(default=None, description="only customers of the country")
     pain_points: list[PainPoint]
 
 
@@ -151,6 +153,14 @@ class MapPage(BaseModel):
     """The journey map page: the map and the values its filters offer."""
 
     map: JourneyMap
+    countries: list[str]
+    segments: list[str]
+
+
+class PainPointsPage(BaseModel):
+    """The pain-points page: the ranking and the values its filters offer."""
+
+    ranking: PainPointRanking
     countries: list[str]
     segments: list[str]
 

@@ -29,6 +29,7 @@ from opencx.journeys.maps.schemas import (
     PainComment,
     PainPoint,
     PainPointRanking,
+    PainPointsPage,
     PainPointWeek,
     StageOnMap,
     TaskFigures,
@@ -271,9 +272,13 @@ def rank_pain_points(
     end: date,
     as_of: datetime | None = None,
     limit: int = 10,
+    segment: str | None = None,
+    country: str | None = None,
 ) -> PainPointRanking:
-    """Touchpoints ranked by impact in [start, end), each with its weekly trend (no comments)."""
+    """Touchpoints ranked by impact in [start, end), each with its weekly trend (no comments);
+    with a segment or country, from the experiences of customers in them."""
     check_period(start, end)
+    segment, country = segment or None, country or None
     # To the hour: an open delivery counts as late from the hour after its promise, and pages
     # asking again within the hour reuse the compiled query (the moment is part of its SQL).
     as_of = (as_of or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
@@ -281,7 +286,7 @@ def rank_pain_points(
         t = store.table
         weekly = query_rows(
             store,
-            ("pain_points", org_id, start, end, as_of),
+            ("pain_points", org_id, start, end, as_of, segment, country),
             lambda: metrics.pain_points_per_touchpoint_per_week(
                 t("events"),
                 t("touchpoints"),
@@ -289,10 +294,13 @@ def rank_pain_points(
                 t("survey_responses"),
                 t("deliveries"),
                 t("orders"),
+                t("customers"),
                 org_id=org_id,
                 start=start,
                 end=end,
                 as_of=as_of,
+                segment=segment,
+                country=country,
             ),
         )
     totals: dict[int, dict[str, Any]] = {}
@@ -342,7 +350,9 @@ def rank_pain_points(
         for (impact, rate, later), touchpoint_id, total in ranked[:limit]
         if impact > 0
     ]
-    return PainPointRanking(start=start, end=end, pain_points=pain_points)
+    return PainPointRanking(
+        start=start, end=end, segment=segment, country=country, pain_points=pain_points
+    )
 
 
 def compute_pain_points(
@@ -353,12 +363,28 @@ def compute_pain_points(
     end: date,
     as_of: datetime | None = None,
     limit: int = 10,
+    segment: str | None = None,
+    country: str | None = None,
 ) -> PainPointRanking:
     """The pain-point ranking with example comments from the operational store for each."""
-    ranking = rank_pain_points(org_id=org_id, start=start, end=end, as_of=as_of, limit=limit)
+    ranking = rank_pain_points(
+        org_id=org_id,
+        start=start,
+        end=end,
+        as_of=as_of,
+        limit=limit,
+        segment=segment,
+        country=country,
+    )
     for point in ranking.pain_points:
         point.comments = list_pain_comments(
-            session, org_id=org_id, touchpoint_id=point.touchpoint_id, start=start, end=end
+            session,
+            org_id=org_id,
+            touchpoint_id=point.touchpoint_id,
+            start=start,
+            end=end,
+            segment=ranking.segment,
+            country=ranking.country,
         )
     return ranking
 
@@ -391,19 +417,28 @@ def list_pain_comments(
     start: date,
     end: date,
     limit: int = COMMENTS_PER_PAIN_POINT,
+    segment: str | None = None,
+    country: str | None = None,
 ) -> list[PainComment]:
-    """The latest texts customers wrote at a touchpoint in [start, end), complaints first.
+    """The latest texts customers wrote at a touchpoint in [start, end), complaints first (of
+    customers in the segment and country, when given).
 
     Read from the operational store (texts never go to the analytics store).
     """
+    conditions = [
+        Event.org_id == org_id,
+        Event.touchpoint_id == touchpoint_id,
+        Event.occurred_at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+        Event.occurred_at < datetime.combine(end, datetime.min.time(), tzinfo=UTC),
+    ]
+    if segment or country:
+        chosen = customers.select_profile_ids(
+            session, org_id=org_id, country=country, segment=segment
+        )
+        conditions.append(Event.customer_id.in_(chosen))
     found = session.execute(
         select(Event.occurred_at, Event.type, Event.properties)
-        .where(
-            Event.org_id == org_id,
-            Event.touchpoint_id == touchpoint_id,
-            Event.occurred_at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC),
-            Event.occurred_at < datetime.combine(end, datetime.min.time(), tzinfo=UTC),
-        )
+        .where(*conditions)
         .order_by(Event.occurred_at.desc())
         .limit(500)
     ).all()
@@ -569,6 +604,25 @@ def get_map_page(
     )
     directory = customers.get_customer_directory(session, org_id=org_id, limit=1)
     return MapPage(map=journey_map, countries=directory.countries, segments=directory.segments)
+
+
+def get_pain_points_page(
+    session: Session,
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    segment: str | None = None,
+    country: str | None = None,
+) -> PainPointsPage:
+    """The pain-point ranking with the countries and segments its filters offer."""
+    ranking = compute_pain_points(
+        session, org_id=org_id, start=start, end=end, segment=segment, country=country
+    )
+    directory = customers.get_customer_directory(session, org_id=org_id, limit=1)
+    return PainPointsPage(
+        ranking=ranking, countries=directory.countries, segments=directory.segments
+    )
 
 
 def get_tasks_page(
