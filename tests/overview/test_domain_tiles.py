@@ -139,7 +139,32 @@ def test_the_service_desk_tile_shows_sla_attainment_and_first_contact_resolution
     assert desk.desk is not None and desk.desk.conversations == 3
     assert (desk.desk.first_contact_resolved, desk.desk.resolved) == (2, 2)
     assert desk.desk.first_response_median_seconds == pytest.approx(330)
-    assert not desk.filtered
+
+
+def test_the_service_desk_tile_follows_the_country_filter(
+    db_session: Session, world: Tenant
+) -> None:
+    # given Bram (whose chat was answered late) in Poland
+    (bram,), _ = customers.list_customers(db_session, org_id=world.org_id, query="bram@example.nl")
+    customers.update_customer(
+        db_session,
+        org_id=world.org_id,
+        customer_id=bram.id,
+        changes=CustomerPatch(country="PL"),
+    )
+    db_session.commit()
+    sync_to_analytics()
+    # when the tile is computed for Poland
+    filters = resolve_overview_filters(period="30d", today=TODAY, country="PL")
+    desk = compute_service_desk(db_session, org_id=world.org_id, filters=filters, now=NOW)
+    # then only Bram's chat counts: its first response late, resolved at first contact
+    assert (desk.sla.first_response_met, desk.sla.first_response_decided) == (0, 1)
+    assert desk.desk is not None and desk.desk.conversations == 1
+    assert desk.desk.first_response_median_seconds == pytest.approx(600)
+    # and for the Netherlands nothing does
+    dutch = resolve_overview_filters(period="30d", today=TODAY, country="NL")
+    nobody = compute_service_desk(db_session, org_id=world.org_id, filters=dutch, now=NOW)
+    assert nobody.sla.first_response_decided == 0 and nobody.desk is None
 
 
 def test_the_feelings_tile_shows_shares_score_and_weekly_trend(
@@ -237,23 +262,32 @@ def test_the_page_shows_the_three_tiles_with_their_figures_and_links(
     client: TestClient, world: Tenant
 ) -> None:
     login(client, world.admin_email)
-    # when the overview is opened with a country filter
-    page = client.get("/", params={"period": "30d", "country": "NL"}).text
-    desk = page.split('id="section-service-desk"')[1].split("</section>")[0]
-    feelings = page.split('id="section-feelings"')[1].split("</section>")[0]
-    pains = page.split('id="section-pain-points"')[1].split("</section>")[0]
-    # then each tile shows its figures, links to its page and says what it cannot filter
+
+    def tiles(**params: str) -> tuple[str, str, str]:
+        page = client.get("/", params={"period": "30d", **params}).text
+        return tuple(  # type: ignore[return-value]
+            page.split(f'id="section-{key}"')[1].split("</section>")[0]
+            for key in ("service-desk", "feelings", "pain-points")
+        )
+
+    # when the overview is opened
+    desk, feelings, pains = tiles()
+    # then each tile shows its figures and links to its page
     assert 'id="stat-sla-first-response">50%' in desk and "(1 of 2)" in desk
     assert 'id="stat-sla-resolution">100%' in desk and 'id="stat-fcr">100%' in desk
     assert 'id="stat-first-response">6 min' in desk
     assert 'href="/sla/attainment"' in desk and 'href="/service-desk/report"' in desk
-    # (no text is of a Dutch customer: the feelings tile follows the filter)
-    assert 'id="stat-negative-share">—' in feelings and 'href="/feedback/feelings"' in feelings
-    assert "of the chosen customers" in feelings
-    # (nor the pain points: no Dutch customer had a bad experience)
-    assert "Checkout" not in pains and "of the chosen customers" in pains
+    assert 'id="stat-negative-share">20%' in feelings and 'href="/feedback/feelings"' in feelings
+    assert "Checkout" in pains and 'href="/journeys/pain-points"' in pains
+    # when it is opened for the Netherlands, where none of these customers live
+    desk, feelings, pains = tiles(country="NL")
+    # then every tile follows the filter and says so
+    for tile in (desk, feelings, pains):
+        assert "of the chosen customers" in tile
+    assert "(1 of 2)" not in desk
+    assert 'id="stat-negative-share">—' in feelings
+    assert "Checkout" not in pains
     assert 'href="/journeys/pain-points?country=NL&amp;segment="' in pains
-    assert "not filtered by customer" in desk
     # and the SLA chart downloads as CSV
     csv = client.get("/overview/charts/service-desk/sla-per-week.csv", params={"period": "30d"})
     assert csv.status_code == 200

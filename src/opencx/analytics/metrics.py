@@ -213,7 +213,7 @@ def _grouped_rows(rows: ir.Table, customers: ir.Table | None, *, by: str, org_id
     )
 
 
-def _of_customers(
+def of_customers(
     rows: ir.Table,
     customers: ir.Table | None,
     *,
@@ -260,7 +260,7 @@ def _scored_responses(
         scored = scored.filter(scored.survey_id == survey_id)
     if agent_id is not None:
         scored = scored.filter(scored.agent_id == agent_id)
-    scored = _of_customers(scored, customers, org_id=org_id, country=country, segment=segment)
+    scored = of_customers(scored, customers, org_id=org_id, country=country, segment=segment)
     scored = scored.mutate(
         period_start=_period_start(scored.submitted_at, grain=grain, start=start)
     )
@@ -436,7 +436,7 @@ def response_rate_by_group(
         invited = invited.filter(invited.survey_id == survey_id)
     if agent_id is not None:
         invited = invited.filter(invited.agent_id == agent_id)
-    invited = _of_customers(invited, customers, org_id=org_id, country=country, segment=segment)
+    invited = of_customers(invited, customers, org_id=org_id, country=country, segment=segment)
     completed = survey_responses.filter(
         survey_responses.org_id == org_id, survey_responses.completed
     ).select("invitation_id")

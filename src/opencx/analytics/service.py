@@ -818,7 +818,7 @@ def _text_rows(
         def of_chosen(name: str) -> ir.Table:
             # The texts of survey answers and conversations of customers in the country and
             # segment (read from the merge survivor's profile), when either is given.
-            return metrics._of_customers(
+            return metrics.of_customers(
                 store.table(name),
                 store.table("customers"),
                 org_id=org_id,
@@ -1018,13 +1018,27 @@ _NO_DESK_GROUP = {"channel": "No channel", "team": "No team", "agent": "Unassign
 
 
 def _desk_rows(
-    *, org_id: int, by: str, grain: str, start: date, end: date
+    *,
+    org_id: int,
+    by: str,
+    grain: str,
+    start: date,
+    end: date,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     with analytics_connection() as store:
 
         def build(metric: Callable[..., ir.Table]) -> Callable[[], ir.Table]:
+            # Conversations of customers in the country and segment, when either is given.
             return lambda: metric(
-                store.table("conversations"),
+                metrics.of_customers(
+                    store.table("conversations"),
+                    store.table("customers"),
+                    org_id=org_id,
+                    country=country,
+                    segment=segment,
+                ),
                 store.table("conversation_messages"),
                 org_id=org_id,
                 start=start,
@@ -1033,7 +1047,7 @@ def _desk_rows(
                 grain=grain,
             )
 
-        question = (org_id, by, grain, start, end)
+        question = (org_id, by, grain, start, end, country, segment)
         measured = query_rows(
             store, ("conversation_measures", *question), build(metrics.conversation_measures)
         )
@@ -1088,14 +1102,25 @@ def _desk_key_order(key: GroupKey) -> tuple[bool, str]:
 
 
 def compute_service_desk_measures(
-    session: Session, *, org_id: int, by: str, grain: str, start: date, end: date
+    session: Session,
+    *,
+    org_id: int,
+    by: str,
+    grain: str,
+    start: date,
+    end: date,
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[ServiceDeskMeasures]:
     """First response and resolution times (median, p90), first-contact resolution, reopen rate
-    and the share of human responses per channel, team or agent and week, month or period."""
+    and the share of human responses per channel, team or agent and week, month or period; with
+    a country or segment, of the conversations of customers in them."""
     _check_choice("by", by, metrics.SERVICE_DESK_DIMENSIONS)
     _check_choice("grain", grain, metrics.PERIOD_GRAINS)
     check_period(start, end)
-    measured, authored = _desk_rows(org_id=org_id, by=by, grain=grain, start=start, end=end)
+    measured, authored = _desk_rows(
+        org_id=org_id, by=by, grain=grain, start=start, end=end, country=country, segment=segment
+    )
     by_key = {(row["group_key"], row["period_start"]): row for row in measured}
     authored_by_key = {(row["group_key"], row["period_start"]): row for row in authored}
     labels = _group_labels(session, org_id=org_id, by=by)

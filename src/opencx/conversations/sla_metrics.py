@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 import ibis
 import ibis.expr.types as ir
 
+from opencx.analytics import metrics as analytics_metrics
 from opencx.analytics.engine import analytics_connection, query_rows
 from opencx.analytics.tables import MOMENT
 from opencx.conversations.schemas import SlaAttainmentRow
@@ -92,9 +93,16 @@ def sla_attainment_per_week(
 
 
 def compute_sla_attainment(
-    *, org_id: int, start: date, end: date, by: str = "channel"
+    *,
+    org_id: int,
+    start: date,
+    end: date,
+    by: str = "channel",
+    country: str | None = None,
+    segment: str | None = None,
 ) -> list[SlaAttainmentRow]:
-    """SLA attainment per week and channel, team or agent (agent: the assignee's user id)."""
+    """SLA attainment per week and channel, team or agent (agent: the assignee's user id); with
+    a country or segment, of the conversations of customers in them."""
     if by not in SLA_GROUPS:
         raise InvalidInput("by", f"one of {', '.join(SLA_GROUPS)}")
     if end <= start:
@@ -105,10 +113,16 @@ def compute_sla_attainment(
     with analytics_connection() as store:
         rows = query_rows(
             store,
-            ("sla_attainment", org_id, start, end, column),
+            ("sla_attainment", org_id, start, end, column, country, segment),
             lambda: sla_attainment_per_week(
                 store.table("conversation_slas"),
-                store.table("conversations"),
+                analytics_metrics.of_customers(
+                    store.table("conversations"),
+                    store.table("customers"),
+                    org_id=org_id,
+                    country=country,
+                    segment=segment,
+                ),
                 org_id=org_id,
                 start=start,
                 end=end,

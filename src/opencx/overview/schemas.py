@@ -159,13 +159,12 @@ class SlaWeek(BaseModel):
 
 
 class ServiceDesk(BaseModel):
-    """SLA attainment and the desk's measures of the conversations started in the period (the
-    desk has no customer country or segment: `filtered` says they were asked for, not applied)."""
+    """SLA attainment and the desk's measures of the conversations started in the period, of
+    the customers in the country and segment."""
 
     sla: SlaWeek = Field(description="the whole period (week_start: the period's first day)")
     sla_weeks: list[SlaWeek] = Field(description="per ISO week of the clock start, oldest first")
     desk: ServiceDeskMeasures | None = Field(description="None: no conversation in the period")
-    filtered: bool
 
 
 class Feelings(BaseModel):

@@ -222,18 +222,16 @@ def compute_activity(
     )
 
 
-def _filtered(filters: OverviewFilters) -> bool:
-    return bool(filters.country or filters.segment)
-
-
 def compute_service_desk(
     session: Session, *, org_id: int, filters: OverviewFilters, now: datetime
 ) -> ServiceDesk:
     """SLA attainment (first response, resolution) and the desk's first-contact resolution and
-    median first response, of the conversations started in the period."""
+    median first response, of the conversations started in the period (of customers in the
+    country and segment)."""
+    chosen = {"country": filters.country, "segment": filters.segment}
     weeks: dict[date, SlaWeek] = {}
     for row in sla_metrics.compute_sla_attainment(
-        org_id=org_id, start=filters.start, end=filters.end, by="channel"
+        org_id=org_id, start=filters.start, end=filters.end, by="channel", **chosen
     ):
         week = weeks.setdefault(row.week_start, SlaWeek(week_start=row.week_start))
         week.first_response_decided += row.first_response_decided
@@ -254,11 +252,15 @@ def compute_service_desk(
         },
     )
     desk = analytics.compute_service_desk_measures(
-        session, org_id=org_id, by="all", grain="none", start=filters.start, end=filters.end
+        session,
+        org_id=org_id,
+        by="all",
+        grain="none",
+        start=filters.start,
+        end=filters.end,
+        **chosen,
     )
-    return ServiceDesk(
-        sla=total, sla_weeks=ordered, desk=desk[0] if desk else None, filtered=_filtered(filters)
-    )
+    return ServiceDesk(sla=total, sla_weeks=ordered, desk=desk[0] if desk else None)
 
 
 def compute_feelings(
