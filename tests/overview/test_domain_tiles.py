@@ -121,6 +121,16 @@ def world(db_session: Session, tenant: Tenant) -> Tenant:
     return tenant
 
 
+def _update_profile(session: Session, world: Tenant, email: str, changes: CustomerPatch) -> None:
+    """Change the profile of the customer with `email`, and sync it to the analytics store."""
+    (customer,), _ = customers.list_customers(session, org_id=world.org_id, query=email)
+    customers.update_customer(
+        session, org_id=world.org_id, customer_id=customer.id, changes=changes
+    )
+    session.commit()
+    sync_to_analytics()
+
+
 def test_the_service_desk_tile_shows_sla_attainment_and_first_contact_resolution(
     db_session: Session, world: Tenant
 ) -> None:
@@ -145,15 +155,7 @@ def test_the_service_desk_tile_follows_the_country_filter(
     db_session: Session, world: Tenant
 ) -> None:
     # given Bram (whose chat was answered late) in Poland
-    (bram,), _ = customers.list_customers(db_session, org_id=world.org_id, query="bram@example.nl")
-    customers.update_customer(
-        db_session,
-        org_id=world.org_id,
-        customer_id=bram.id,
-        changes=CustomerPatch(country="PL"),
-    )
-    db_session.commit()
-    sync_to_analytics()
+    _update_profile(db_session, world, "bram@example.nl", CustomerPatch(country="PL"))
     # when the tile is computed for Poland
     filters = resolve_overview_filters(period="30d", today=TODAY, country="PL")
     desk = compute_service_desk(db_session, org_id=world.org_id, filters=filters, now=NOW)
@@ -190,15 +192,9 @@ def test_the_feelings_tile_follows_the_country_and_segment_filters(
     db_session: Session, world: Tenant
 ) -> None:
     # given Anna (whose chat is one of the texts) in the Netherlands and segment loyal
-    (anna,), _ = customers.list_customers(db_session, org_id=world.org_id, query="anna@example.nl")
-    customers.update_customer(
-        db_session,
-        org_id=world.org_id,
-        customer_id=anna.id,
-        changes=CustomerPatch(country="NL", segments=["loyal"]),
+    _update_profile(
+        db_session, world, "anna@example.nl", CustomerPatch(country="NL", segments=["loyal"])
     )
-    db_session.commit()
-    sync_to_analytics()
 
     def texts(**chosen: str) -> int:
         filters = resolve_overview_filters(period="30d", today=TODAY, **chosen)
@@ -237,15 +233,7 @@ def test_the_pain_points_tile_follows_the_country_filter(
     db_session: Session, world: Tenant
 ) -> None:
     # given Bram, whose checkout failed, in Poland (Anna has no country)
-    (bram,), _ = customers.list_customers(db_session, org_id=world.org_id, query="bram@example.nl")
-    customers.update_customer(
-        db_session,
-        org_id=world.org_id,
-        customer_id=bram.id,
-        changes=CustomerPatch(country="PL"),
-    )
-    db_session.commit()
-    sync_to_analytics()
+    _update_profile(db_session, world, "bram@example.nl", CustomerPatch(country="PL"))
 
     def top(**chosen: str) -> list[tuple[str, int, int]]:
         filters = resolve_overview_filters(period="30d", today=TODAY, **chosen)
