@@ -7,7 +7,7 @@ no database session.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -1177,11 +1177,11 @@ def sharing_one_connection() -> AbstractContextManager[None]:
     return reused_connection()
 
 
-def get_data_stamp(*, org_id: int, tables: Sequence[str] | None = None) -> str:
+def get_data_stamp(*, org_id: int) -> str:
     """A short text that changes whenever the sync copies, changes or removes rows of the
-    organization in `tables` (default: every table of the store): the rows and the newest
-    update of each, in one query, cheap enough for a page to poll."""
-    names = [t.name for t in ANALYTICS_TABLES] if tables is None else list(tables)
+    organization in any table of the store: the rows and the newest update of each, in one
+    query, cheap enough for a page to poll."""
+    names = [table.name for table in ANALYTICS_TABLES]
     with analytics_connection() as store:
 
         def expression() -> ir.Table:
@@ -1198,7 +1198,7 @@ def get_data_stamp(*, org_id: int, tables: Sequence[str] | None = None) -> str:
                 )
             return ibis.union(*parts, distinct=False)
 
-        rows = query_rows(store, ("data_stamp", org_id, *names), expression)
+        rows = query_rows(store, ("data_stamp", org_id), expression)
     held = {row["table_name"]: row for row in rows}
 
     def part(row: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """Background work of the service desk: SLA breach and warning detection.
 
-The server runs `check_slas` in a thread every `OPENCX_SLA_CHECK_SECONDS`; `opencx sla check` runs one round (for
-cron). Each organization is one short transaction; a breach or warning is marked once, so
-rounds may overlap or repeat without double events.
+The server runs `check_slas` in a thread every `OPENCX_SLA_CHECK_SECONDS`; `opencx sla check`
+runs one round (for cron). Each organization is one short transaction; a breach or warning is
+marked once, so rounds may overlap or repeat without double events.
 """
 
 from __future__ import annotations

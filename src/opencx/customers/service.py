@@ -264,6 +264,17 @@ def _has_segment(session: Session, segment: str) -> ColumnElement[bool]:
     return exists(select(literal(1)).select_from(members).where(members.c.value == segment))
 
 
+def _in_country_and_segment(
+    session: Session, *, country: str | None, segment: str | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if country:
+        conditions.append(Customer.country == country.strip().upper())
+    if segment:
+        conditions.append(_has_segment(session, segment.strip()))
+    return conditions
+
+
 def _matches_query(org_id: int, query: str) -> ColumnElement[bool]:
     pattern = f"%{_escape_like(query)}%"
     # Identity values are stored normalized, so search the normalized spellings as well.
@@ -312,10 +323,7 @@ def list_customers(
         conditions += [Customer.merged_into_id.is_(None), Customer.erased_at.is_(None)]
     if query and query.strip():
         conditions.append(_matches_query(org_id, query.strip()))
-    if country:
-        conditions.append(Customer.country == country.strip().upper())
-    if segment:
-        conditions.append(_has_segment(session, segment.strip()))
+    conditions += _in_country_and_segment(session, country=country, segment=segment)
     total = session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
     customers = session.scalars(
         select(Customer).where(*conditions).order_by(Customer.id.desc()).limit(limit).offset(offset)
@@ -328,16 +336,12 @@ def select_profile_ids(
 ) -> Select[tuple[int]]:
     """The ids of the customers whose profile (the survivor's, for one merged away) is in the
     country and segment: to filter other domains' rows by their customer_id."""
-    conditions: list[ColumnElement[bool]] = [
+    profiles = select(Customer.id).where(
         Customer.org_id == org_id,
         Customer.merged_into_id.is_(None),
         Customer.erased_at.is_(None),
-    ]
-    if country:
-        conditions.append(Customer.country == country.strip().upper())
-    if segment:
-        conditions.append(_has_segment(session, segment.strip()))
-    profiles = select(Customer.id).where(*conditions)
+        *_in_country_and_segment(session, country=country, segment=segment),
+    )
     return select(Customer.id).where(
         Customer.org_id == org_id,
         or_(Customer.id.in_(profiles), Customer.merged_into_id.in_(profiles)),

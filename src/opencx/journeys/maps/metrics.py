@@ -21,7 +21,7 @@ from opencx.analytics.metrics import (
     _midnight,
     _moment,
     _week_start,
-    customer_profiles,
+    of_customers,
 )
 from opencx.analytics.tables import MOMENT
 from opencx.journeys.models import JourneyStage
@@ -59,25 +59,6 @@ def _whole_seconds(moment: ir.TimestampValue) -> ir.IntegerValue:
     return moment.truncate("s").epoch_seconds().cast("int64")
 
 
-def chosen_customers(
-    customers: ir.Table, *, org_id: int, segment: str | None, country: str | None
-) -> ir.Table | None:
-    """The profile ids in a segment and/or country (read from a merge survivor); None: everyone."""
-    if segment is None and country is None:
-        return None
-    profiles = customer_profiles(customers, org_id=org_id)
-    if country is not None:
-        profiles = profiles.filter(profiles.country == country)
-    if segment is not None:
-        profiles = profiles.filter(profiles.segments.contains(segment))
-    return profiles.select("profile_id")
-
-
-def _of_customers(rows: ir.Table, chosen: ir.Table | None) -> ir.Table:
-    # IN (subquery): anonymous rows drop out once a segment or country is chosen.
-    return rows if chosen is None else rows.filter(rows.customer_id.isin(chosen.profile_id))
-
-
 def _in_period(table: ir.Table, column: str, *, org_id: int, start: date, end: date) -> ir.Table:
     return table.filter(
         table.org_id == org_id,
@@ -108,9 +89,12 @@ def _events_of_chosen(
     country: str | None,
 ) -> ir.Table:
     """The period's events, of the segment's and country's customers when either is given."""
-    return _of_customers(
+    return of_customers(
         _in_period(events, "occurred_at", org_id=org_id, start=start, end=end),
-        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+        customers,
+        org_id=org_id,
+        country=country,
+        segment=segment,
     )
 
 
@@ -237,7 +221,7 @@ def journey_stages(
     reach the next stage (in STAGES order) at or after that moment. The median time to the next
     stage comes as the sum and count of the one or two middle durations, in whole seconds.
     """
-    moments = _of_customers(
+    moments = of_customers(
         _stage_moments(
             events,
             touchpoints,
@@ -248,7 +232,10 @@ def journey_stages(
             start=start,
             end=end,
         ),
-        chosen_customers(customers, org_id=org_id, segment=segment, country=country),
+        customers,
+        org_id=org_id,
+        country=country,
+        segment=segment,
     )
     moments = moments.filter(moments.rank >= 0)
     firsts = moments.group_by(["customer_id", "rank"]).aggregate(first_at=moments.moment.min())
@@ -360,17 +347,12 @@ def pain_points_per_touchpoint_per_week(
     - later_responders, later_detractors: customers who answered an NPS survey within 30 days
       after their first touch of the week, and those of them who gave 0-6 (what followed).
     """
-    if (segment or country) and customers is None:
-        raise ValueError("filtering by segment or country needs the customers table")
-    chosen = (
-        chosen_customers(customers, org_id=org_id, segment=segment, country=country)
-        if customers is not None
-        else None
-    )
+
+    def of_chosen(rows: ir.Table) -> ir.Table:
+        return of_customers(rows, customers, org_id=org_id, country=country, segment=segment)
+
     catalog = _catalog(touchpoints, org_id=org_id)
-    happened = _of_customers(
-        _in_period(events, "occurred_at", org_id=org_id, start=start, end=end), chosen
-    )
+    happened = of_chosen(_in_period(events, "occurred_at", org_id=org_id, start=start, end=end))
     happened = happened.join(catalog.select("touchpoint_id", "stage"), "touchpoint_id")
     # A plain substring test first: the regular expression then runs on the few rows that may
     # match (AND evaluates its right side only where the left holds), not on every event.
@@ -436,8 +418,8 @@ def pain_points_per_touchpoint_per_week(
         detractor=_flag(followed.score <= 6).max()
     )
 
-    answered = _of_customers(
-        _in_period(survey_responses, "submitted_at", org_id=org_id, start=start, end=end), chosen
+    answered = of_chosen(
+        _in_period(survey_responses, "submitted_at", org_id=org_id, start=start, end=end)
     )
     answered = answered.filter(answered.score.notnull(), answered.touchpoint_id.notnull())
     low = (
@@ -446,8 +428,8 @@ def pain_points_per_touchpoint_per_week(
         | ((answered.kind == "ces") & (answered.score <= 3))
     )
     answered = answered.mutate(week_start=_week_start(answered.submitted_at), low=_flag(low))
-    started = _of_customers(
-        _in_period(conversations, "created_at", org_id=org_id, start=start, end=end), chosen
+    started = of_chosen(
+        _in_period(conversations, "created_at", org_id=org_id, start=start, end=end)
     )
     started = started.filter(started.touchpoint_id.notnull())
     started = started.mutate(week_start=_week_start(started.created_at))

@@ -106,30 +106,25 @@ def compute_journey_map(
     return _assemble_map(places, devices, stages, scores, sentiment, filters)
 
 
-def _chosen(store: Any, filters: dict[str, Any]) -> ir.Table | None:
-    return metrics.chosen_customers(
-        store.table("customers"),
-        org_id=filters["org_id"],
-        segment=filters["segment"],
-        country=filters["country"],
-    )
-
-
 def _sentiment_by_touchpoint(store: Any, filters: dict[str, Any]) -> Callable[[], ir.Table]:
     """Text analytics' sentiment per touchpoint (comments and customer messages), over the
     chosen customers' texts."""
 
+    def of_chosen(name: str) -> ir.Table:
+        return analytics_metrics.of_customers(
+            store.table(name),
+            store.table("customers"),
+            org_id=filters["org_id"],
+            country=filters["country"],
+            segment=filters["segment"],
+        )
+
     def build() -> ir.Table:
-        chosen = _chosen(store, filters)
-        responses, conversations = store.table("survey_responses"), store.table("conversations")
-        if chosen is not None:
-            responses = responses.filter(responses.customer_id.isin(chosen.profile_id))
-            conversations = conversations.filter(conversations.customer_id.isin(chosen.profile_id))
         return analytics_metrics.text_sentiment_by_group(
             store.table("text_analyses"),
-            responses,
+            of_chosen("survey_responses"),
             store.table("conversation_messages"),
-            conversations,
+            of_chosen("conversations"),
             org_id=filters["org_id"],
             start=filters["start"],
             end=filters["end"],
@@ -149,18 +144,16 @@ def _scores_by_touchpoint(store: Any, kind: str, filters: dict[str, Any]) -> Cal
     }[kind]
 
     def build() -> ir.Table:
-        chosen = _chosen(store, filters)
-        responses = store.table("survey_responses")
-        if chosen is not None:
-            responses = responses.filter(responses.customer_id.isin(chosen.profile_id))
         return metric(
-            responses,
-            None,
+            store.table("survey_responses"),
+            store.table("customers"),
             org_id=filters["org_id"],
             start=filters["start"],
             end=filters["end"],
             by="touchpoint",
             grain="none",
+            country=filters["country"],
+            segment=filters["segment"],
         )
 
     return build
